@@ -1,0 +1,53 @@
+# The commands that matter: `make run` (set up and start everything) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+
+# Local overrides (copy .env.example to .env); make run is for development, so DEBUG defaults on.
+ifneq (,$(wildcard .env))
+include .env
+export $(shell sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' .env)
+endif
+DEBUG ?= true
+export DEBUG
+
+.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean
+
+help:
+	@echo "make run    set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
+	@echo "make test   run the test suite (on DATABASE_URL / CELERY_BROKER_URL if set)"
+	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+	@echo "make fmt    fix what ruff can fix and format the code"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	@echo "Starting web on http://127.0.0.1:8000/ , the worker with beat, and the emulator. Ctrl-C stops all."
+	PATH="$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+
+from dashboard import services
+from dashboard.forms import RequesterAccountForm
+from dashboard.models import AuditEvent, Job, RequesterAccount
+
+
+@admin.register(RequesterAccount)
+class RequesterAccountAdmin(admin.ModelAdmin):
+    form = RequesterAccountForm
+    list_display = ["name", "slug", "environment", "is_active", "last_synced_at"]
+    list_filter = ["environment", "is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["members"]
+    readonly_fields = ["secret_status", "last_synced_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "environment", "endpoint_url", "is_active"]}),
+        (
+            "Credentials",
+            {"fields": ["aws_access_key_id", "aws_secret_access_key", "secret_status"]},
+        ),
+        (
+            "Notifications",
+            {"fields": ["sqs_queue_url", "sns_topic_arn", "sns_trusted_certificate"]},
+        ),
+        ("Members", {"fields": ["members"]}),
+        ("History", {"fields": ["last_synced_at", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Stored secret")
+    def secret_status(self, obj: RequesterAccount) -> str:
+        return (
+            "A secret is stored (write-only)." if obj.has_secret_access_key else "No secret stored."
+        )
+
+    @method_decorator(sensitive_post_parameters("aws_secret_access_key"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return super().changeform_view(request, *args, **kwargs)
+
+    def save_model(
+        self, request: HttpRequest, obj: RequesterAccount, form: Any, change: bool
+    ) -> None:
+        services.save_account(
+            account=obj,
+            secret_access_key=form.cleaned_data.get("aws_secret_access_key"),
+            saved_by=request.user,
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only, here as everywhere."""
+
+    list_display = ["created_at", "actor_name", "account", "action", "outcome", "mturk_request_id"]
+    list_filter = ["outcome", "action", "account"]
+    search_fields = ["action", "actor_name", "mturk_request_id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "account", "kind", "title", "state", "done", "failed", "total"]
+    list_filter = ["state", "kind", "account"]
+    readonly_fields = [field.name for field in Job._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

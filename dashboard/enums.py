@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Environment(models.TextChoices):
+    EMULATOR = "emulator", "Emulator (offline)"
+    SANDBOX = "sandbox", "Sandbox"
+    LIVE = "live", "Live"
+
+
+# Where boto3 points for each environment when the account names no endpoint of its own.
+DEFAULT_ENDPOINTS = {
+    Environment.SANDBOX: "https://mturk-requester-sandbox.us-east-1.amazonaws.com",
+    Environment.LIVE: "https://mturk-requester.us-east-1.amazonaws.com",
+}
+
+
+class Action(models.TextChoices):
+    """What a user may do on a requester account; each value is a permission codename."""
+
+    VIEW = "view_account_data", "View account data"
+    PREVIEW = "preview_questions", "Preview questions"
+    REVIEW = "review_assignments", "Approve and reject assignments"
+    EXPORT = "export_results", "Export results"
+    PUBLISH = "publish_hits", "Publish, extend and expire HITs"
+    PAY_BONUSES = "pay_bonuses", "Pay bonuses"
+    MANAGE_WORKERS = "manage_workers", "Block workers and message them"
+    MANAGE_QUALIFICATIONS = "manage_qualifications", "Manage qualifications"
+    MANAGE_ACCOUNTS = "manage_accounts", "Manage requester accounts"
+    MANAGE_USERS = "manage_users", "Manage users and account membership"
+
+
+RESEARCH_STAFF_GROUP = "Research staff"
+LAB_ADMIN_GROUP = "Lab admin"
+
+RESEARCH_STAFF_ACTIONS = (Action.VIEW, Action.PREVIEW, Action.REVIEW, Action.EXPORT)
+LAB_ADMIN_ACTIONS = tuple(Action)
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Finished"
+    FAILED = "failed", "Failed"
+
+    @classmethod
+    def finished(cls) -> tuple[str, ...]:
+        return (cls.SUCCEEDED, cls.FAILED)
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REQUESTED = "requested", "Requested"

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from dashboard.enums import Environment
+from dashboard.models import RequesterAccount
+
+
+class RequesterAccountForm(forms.ModelForm):
+    """Create or edit an account. The secret is write-only: never rendered back into the page."""
+
+    aws_secret_access_key = forms.CharField(
+        label="AWS secret access key",
+        required=False,
+        strip=True,
+        max_length=256,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: leave blank to keep the stored secret.",
+    )
+
+    class Meta:
+        model = RequesterAccount
+        fields = [
+            "name",
+            "slug",
+            "environment",
+            "endpoint_url",
+            "aws_access_key_id",
+            "sqs_queue_url",
+            "sns_topic_arn",
+            "sns_trusted_certificate",
+            "is_active",
+        ]
+        widgets = {"sns_trusted_certificate": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.has_secret_access_key:
+            self.fields[
+                "aws_secret_access_key"
+            ].help_text = "A secret is stored. Write-only: leave blank to keep it."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        has_secret = bool(cleaned.get("aws_secret_access_key")) or (
+            self.instance.pk and self.instance.has_secret_access_key
+        )
+        if cleaned.get("environment") in (Environment.SANDBOX, Environment.LIVE) and not has_secret:
+            self.add_error(
+                "aws_secret_access_key", "Sandbox and live accounts need an AWS secret access key."
+            )
+        return cleaned
+
+
+class AddMemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+
+    def clean_username(self) -> Any:
+        username = self.cleaned_data["username"].strip()
+        user_model = get_user_model()
+        try:
+            return user_model.objects.get(username=username, is_active=True)
+        except user_model.DoesNotExist:
+            raise forms.ValidationError(f"No active user is called {username!r}.") from None
+
+
+class RemoveMemberForm(forms.Form):
+    user_id = forms.IntegerField(min_value=1)

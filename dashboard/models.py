@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.crypto import decrypt_secret, encrypt_secret
+from dashboard.enums import DEFAULT_ENDPOINTS, Action, AuditOutcome, Environment, JobState
+
+# --- Requester accounts --------------------------------------------------------------------------
+
+
+class RequesterAccountQuerySet(models.QuerySet["RequesterAccount"]):
+    def visible_to(self, user: Any) -> RequesterAccountQuerySet:
+        """Accounts the user may open: superusers see all, everyone else only those they belong to."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(members=user)
+
+    def active(self) -> RequesterAccountQuerySet:
+        return self.filter(is_active=True)
+
+
+class RequesterAccount(models.Model):
+    """One MTurk requester account (its credentials, endpoint and notification wiring).
+
+    The AWS secret is stored encrypted with CREDENTIALS_KEY and is write-only: no form, page, admin
+    view or log line ever shows it. Use `set_secret_access_key` / `get_secret_access_key`.
+    """
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    environment = models.CharField(
+        max_length=10, choices=Environment.choices, default=Environment.SANDBOX
+    )
+    endpoint_url = models.URLField(
+        blank=True,
+        help_text="Leave blank for the standard MTurk endpoint of the environment. Required for the emulator.",
+    )
+    aws_access_key_id = models.CharField(
+        "AWS access key id",
+        max_length=128,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9]{16,128}$",
+                "An AWS access key id is 16-128 upper-case letters and digits.",
+            )
+        ],
+    )
+    aws_secret_access_key_encrypted = models.TextField(blank=True, editable=False)
+    sqs_queue_url = models.URLField("SQS queue URL", blank=True, max_length=500)
+    sns_topic_arn = models.CharField(
+        "SNS topic ARN",
+        max_length=300,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$", "Not an SNS topic ARN."
+            )
+        ],
+    )
+    sns_trusted_certificate = models.TextField(
+        "trusted SNS signing certificate",
+        blank=True,
+        help_text="Emulator accounts only: the PEM certificate whose signatures the webhook accepts.",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="requester_accounts", blank=True
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive accounts are not synced.")
+    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RequesterAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [(action.value, action.label) for action in Action]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_environment_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("account-overview", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.environment == Environment.EMULATOR and not self.endpoint_url:
+            raise ValidationError(
+                {
+                    "endpoint_url": "An emulator account needs the emulator's URL, e.g. http://127.0.0.1:8765/."
+                }
+            )
+        if self.environment != Environment.EMULATOR and self.sns_trusted_certificate:
+            raise ValidationError(
+                {
+                    "sns_trusted_certificate": "Only emulator accounts use a trusted certificate; AWS accounts trust SNS's own."
+                }
+            )
+        if self.environment != Environment.EMULATOR and self.endpoint_url.startswith("http://"):
+            raise ValidationError({"endpoint_url": "Sandbox and live endpoints must use https."})
+
+    @property
+    def is_live(self) -> bool:
+        return self.environment == Environment.LIVE
+
+    @property
+    def effective_endpoint_url(self) -> str:
+        return self.endpoint_url or DEFAULT_ENDPOINTS.get(self.environment, "")
+
+    @property
+    def has_secret_access_key(self) -> bool:
+        return bool(self.aws_secret_access_key_encrypted)
+
+    def set_secret_access_key(self, secret: str) -> None:
+        self.aws_secret_access_key_encrypted = encrypt_secret(secret) if secret else ""
+
+    def get_secret_access_key(self) -> str:
+        if not self.aws_secret_access_key_encrypted:
+            return ""
+        return decrypt_secret(self.aws_secret_access_key_encrypted)
+
+
+# --- Audit log -----------------------------------------------------------------------------------
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+    # bulk_update would bypass save(); refuse it too.
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which MTurk object, when, and how it ended. Written by
+    `dashboard.services.record_audit_event` only; never updated or deleted."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    # PROTECT: a user or account with an audit trail is deactivated, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(
+        max_length=150, blank=True, help_text="The username at the time, or the system process."
+    )
+    account = models.ForeignKey(
+        RequesterAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    action = models.CharField(max_length=80, db_index=True)
+    target_ids = models.JSONField(
+        default=dict, blank=True, help_text="MTurk and local ids the action touched."
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=10, choices=AuditOutcome.choices)
+    error = models.TextField(blank=True)
+    mturk_request_id = models.CharField("MTurk request id", max_length=100, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name or 'system'} {self.action} {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+# --- Jobs ----------------------------------------------------------------------------------------
+
+
+class Job(models.Model):
+    """A long operation carried out by a Celery worker, with progress the UI polls.
+
+    Created by `dashboard.jobs.start_job`, claimed with a conditional UPDATE so one worker runs
+    it at a time, and handed out again by the janitor if its worker dies (handlers are resumable).
+    """
+
+    account = models.ForeignKey(RequesterAccount, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=80)
+    title = models.CharField(max_length=200)
+    parameters = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        max_length=10, choices=JobState.choices, default=JobState.PENDING, db_index=True
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.state}]"
+
+    def get_absolute_url(self) -> str:
+        return reverse("job-detail", kwargs={"slug": self.account.slug, "pk": self.pk})
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in JobState.finished()
+
+    @property
+    def percent(self) -> int:
+        if self.total == 0:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * (self.done + self.failed) / self.total))

@@ -1,0 +1,286 @@
+"""Django settings, read from the environment (every variable is listed in .env.example).
+
+Defaults are safe for a developer's machine: SQLite and kombu's filesystem broker under var/.
+A production deployment sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS and CREDENTIALS_KEY at least.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from kombu.transport import resolve_transport
+from kombu.utils.url import parse_url
+
+from dashboard.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    validate_fernet_keys,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    """A path setting; relative values are taken from the project folder, not the cwd."""
+    raw = env_str(name).strip()
+    return default if not raw else (BASE_DIR / raw if not Path(raw).is_absolute() else Path(raw))
+
+
+VAR_DIR = _path_from_env("VAR_DIR", BASE_DIR / "var")
+
+DEBUG = env_bool("DEBUG", False)
+
+# --- Secrets -------------------------------------------------------------------------------------
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY (50+ random characters), "
+            "or DEBUG=true for local development."
+        )
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"
+
+_credentials_key = env_str("CREDENTIALS_KEY")
+if _credentials_key:
+    CREDENTIALS_KEYS = validate_fernet_keys("CREDENTIALS_KEY", _credentials_key)
+elif DEBUG:
+    # Development only: derive a stable key from SECRET_KEY so stored AWS secrets survive restarts.
+    CREDENTIALS_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"credentials:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
+else:
+    raise ImproperlyConfigured(
+        "CREDENTIALS_KEY is required when DEBUG is off: it encrypts stored AWS secrets. "
+        'Make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names)."
+    )
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- Applications --------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "dashboard.apps.DashboardConfig",
+    "hits.apps.HitsConfig",
+    "workers.apps.WorkersConfig",
+    "qualifications.apps.QualificationsConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "dashboard.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+ASGI_APPLICATION = "dashboard.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.accounts",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------------------------
+
+
+def _database_from_env() -> dict:
+    url = env_str("DATABASE_URL").strip()
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            # SQLite serialises writers; a generous timeout lets the worker and web share the file.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    try:
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    except Exception as exc:  # dj-database-url raises several types for malformed URLs
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+    if not config.get("NAME"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL names no database (expected e.g. postgres://user:pass@host:5432/dbname)."
+        )
+    return config
+
+
+DATABASES = {"default": _database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django 6 behaviour already: a URL typed without a scheme means https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
+# --- Auth ----------------------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "index"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Internationalisation ------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = _path_from_env("STATIC_ROOT", BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security ------------------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes from the container runtime speak plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Celery --------------------------------------------------------------------------------------
+
+
+def _broker_from_env() -> tuple[str, dict]:
+    url = env_str("CELERY_BROKER_URL").strip()
+    if not url:
+        # kombu's filesystem transport: a real broker for one machine, shared by web and worker.
+        queue_dir = VAR_DIR / "broker" / "queue"
+        processed_dir = VAR_DIR / "broker" / "processed"
+        queue_dir.mkdir(parents=True, exist_ok=True)
+        processed_dir.mkdir(parents=True, exist_ok=True)
+        control_dir = VAR_DIR / "broker" / "control"
+        control_dir.mkdir(parents=True, exist_ok=True)
+        return "filesystem://", {
+            "control_folder": str(control_dir),
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(processed_dir),
+            "store_processed": False,
+        }
+    if "://" not in url:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL is malformed (expected e.g. redis://127.0.0.1:6379/0); got {url!r}."
+        )
+    try:
+        parsed = parse_url(url)
+        resolve_transport(parsed["transport"])
+    except (KeyError, ValueError, ImportError) as exc:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL is malformed or names an unknown transport: {exc}"
+        ) from None
+    if parsed["transport"] in {"redis", "rediss", "amqp", "pyamqp"} and not parsed["hostname"]:
+        raise ImproperlyConfigured(f"CELERY_BROKER_URL names no host; got {url!r}.")
+    return url, {"visibility_timeout": 3600} if parsed["transport"] in {"redis", "rediss"} else {}
+
+
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = _broker_from_env()
+CELERY_BROKER_IS_REDIS = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Job state lives in our database (dashboard.Job), so no result backend is needed.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is delivered again; tasks are idempotent
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "dashboard")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The filesystem transport has no fanout exchange, so broadcast remote control cannot work there.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = CELERY_BROKER_URL != "filesystem://"
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-jobs": {
+        "task": "dashboard.requeue_stale_jobs",
+        "schedule": env_float("JOB_JANITOR_INTERVAL_SECONDS", 60.0, minimum=1.0),
+    },
+}
+
+# A job whose worker has not reported progress for this long is presumed dead and handed out again.
+JOB_STALE_AFTER_SECONDS = env_int("JOB_STALE_AFTER_SECONDS", 300, minimum=10)
+
+# --- Logging -------------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "loggers": {
+        # botocore logs request bodies and headers at DEBUG; never let that near a log file.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

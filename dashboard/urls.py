@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from dashboard import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("settings/accounts/new/", views.account_create, name="account-create"),
+    path("a/<slug:slug>/", views.account_overview, name="account-overview"),
+    path("a/<slug:slug>/settings/", views.account_edit, name="account-edit"),
+    path("a/<slug:slug>/members/", views.account_members, name="account-members"),
+    path("a/<slug:slug>/audit/", views.audit_log, name="audit-log"),
+    path("a/<slug:slug>/jobs/", views.job_list, name="job-list"),
+    path("a/<slug:slug>/jobs/<int:pk>/", views.job_detail, name="job-detail"),
+]

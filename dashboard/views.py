@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
+from django_htmx.middleware import HtmxDetails
+
+from dashboard import services
+from dashboard.enums import Action
+from dashboard.forms import AddMemberForm, RemoveMemberForm, RequesterAccountForm
+from dashboard.health import health_report
+from dashboard.models import AuditEvent, Job, RequesterAccount
+from dashboard.permissions import account_for_user
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+    user: AbstractBaseUser
+
+
+# --- Overview ------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def index(request: HtmxHttpRequest) -> HttpResponse:
+    """Open the last account used in this session, else the first one; or say what to do next."""
+    visible = RequesterAccount.objects.visible_to(request.user)
+    last_slug = request.session.get("account_slug")
+    account = visible.filter(slug=last_slug).first() if last_slug else None
+    account = account or visible.filter(is_active=True).first() or visible.first()
+    if account is not None:
+        return redirect(account)
+    can_add = request.user.has_perm(f"dashboard.{Action.MANAGE_ACCOUNTS}")
+    return render(request, "dashboard/index.html", {"can_add_account": can_add})
+
+
+@require_GET
+@login_required
+def account_overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug)
+    request.session["account_slug"] = account.slug
+    context = {
+        "account": account,
+        "recent_jobs": account.jobs.select_related("created_by")[:5],
+        "recent_audit": account.audit_events.all()[:8],
+    }
+    return render(request, "dashboard/account_overview.html", context)
+
+
+# --- Accounts ------------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("aws_secret_access_key")
+@sensitive_variables("form")
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_create(request: HtmxHttpRequest) -> HttpResponse:
+    if not request.user.has_perm(f"dashboard.{Action.MANAGE_ACCOUNTS}"):
+        raise PermissionDenied("You may not add requester accounts.")
+    form = RequesterAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account = services.save_account(
+            account=form.save(commit=False),
+            secret_access_key=form.cleaned_data["aws_secret_access_key"],
+            saved_by=request.user,
+        )
+        messages.success(request, f"Account “{account.name}” added.")
+        return redirect(account)
+    return render(request, "dashboard/account_form.html", {"form": form, "creating": True})
+
+
+@sensitive_post_parameters("aws_secret_access_key")
+@sensitive_variables("form")
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug, Action.MANAGE_ACCOUNTS)
+    form = RequesterAccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        services.save_account(
+            account=form.save(commit=False),
+            secret_access_key=form.cleaned_data["aws_secret_access_key"],
+            saved_by=request.user,
+        )
+        messages.success(request, "Account settings saved.")
+        return redirect("account-edit", slug=account.slug)
+    return render(
+        request,
+        "dashboard/account_form.html",
+        {"form": form, "account": account, "creating": False},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_members(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug, Action.MANAGE_USERS)
+    add_form = AddMemberForm(request.POST if "username" in request.POST else None)
+    if request.method == "POST":
+        if add_form.is_bound:
+            if add_form.is_valid():
+                user = add_form.cleaned_data["username"]
+                services.set_membership(
+                    account=account, user=user, member=True, changed_by=request.user
+                )
+                messages.success(request, f"{user.get_username()} can now see this account.")
+                return redirect("account-members", slug=account.slug)
+        else:
+            remove_form = RemoveMemberForm(request.POST)
+            if remove_form.is_valid():
+                user = get_object_or_404(account.members, pk=remove_form.cleaned_data["user_id"])
+                services.set_membership(
+                    account=account, user=user, member=False, changed_by=request.user
+                )
+                messages.success(request, f"{user.get_username()} no longer sees this account.")
+            return redirect("account-members", slug=account.slug)
+    members = account.members.order_by("username").prefetch_related("groups")
+    return render(
+        request,
+        "dashboard/account_members.html",
+        {"account": account, "members": members, "add_form": add_form},
+    )
+
+
+@require_GET
+@login_required
+def audit_log(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug)
+    events = AuditEvent.objects.filter(account=account).order_by("-created_at", "-id")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    template = "dashboard/audit_log.html" + ("#audit-table" if request.htmx else "")
+    return render(request, template, {"account": account, "page": page})
+
+
+# --- Jobs ----------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def job_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug)
+    page = Paginator(account.jobs.select_related("created_by"), 25).get_page(
+        request.GET.get("page")
+    )
+    template = "dashboard/job_list.html" + ("#job-table" if request.htmx else "")
+    return render(request, template, {"account": account, "page": page})
+
+
+@never_cache
+@require_GET
+@login_required
+def job_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The job page; its progress fragment polls this view until the job finishes (then htmx stops)."""
+    account = account_for_user(request, slug)
+    job = get_object_or_404(Job.objects.select_related("created_by"), account=account, pk=pk)
+    if request.htmx:
+        response = render(
+            request, "dashboard/job_detail.html#job-progress", {"account": account, "job": job}
+        )
+        if job.is_finished:
+            # 286 tells htmx to stop polling; the fragment it carries is still swapped in.
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "dashboard/job_detail.html", {"account": account, "job": job})
+
+
+# --- Health --------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def healthz(request: HttpRequest) -> JsonResponse:
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,152 @@
+"""The permission matrix: every account view, every persona, allowed and forbidden paths."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from dashboard.enums import RESEARCH_STAFF_ACTIONS, Action
+from dashboard.jobs import job_handler, start_job
+from dashboard.models import RequesterAccount
+from dashboard.permissions import allowed_actions, user_can
+
+pytestmark = pytest.mark.django_db
+
+
+@job_handler("tests.noop")
+def _noop(job, progress):
+    return {}
+
+
+# Every named page of an account, with the action it needs. New views must be added here:
+# test_every_account_view_is_in_the_matrix fails otherwise.
+ACCOUNT_VIEWS = {
+    "account-overview": Action.VIEW,
+    "account-edit": Action.MANAGE_ACCOUNTS,
+    "account-members": Action.MANAGE_USERS,
+    "audit-log": Action.VIEW,
+    "job-list": Action.VIEW,
+    "job-detail": Action.VIEW,
+}
+
+
+def _url(name: str, account: RequesterAccount) -> str:
+    kwargs = {"slug": account.slug}
+    if name == "job-detail":
+        job = account.jobs.first() or start_job(account=account, kind="tests.noop", title="No-op")
+        kwargs["pk"] = job.pk
+    return reverse(name, kwargs=kwargs)
+
+
+def _expected(persona: str, action: Action) -> int:
+    if persona == "anonymous":
+        return 302
+    if persona == "other_staff":
+        return 404
+    if persona == "staff":
+        return 200 if action in RESEARCH_STAFF_ACTIONS else 403
+    return 200
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "staff", "admin", "other_staff"])
+@pytest.mark.parametrize("view_name", sorted(ACCOUNT_VIEWS))
+def test_account_view_permission_matrix(personas, account, other_account, persona, view_name):
+    response = personas[persona].get(_url(view_name, account))
+
+    assert response.status_code == _expected(persona, ACCOUNT_VIEWS[view_name])
+    if persona == "anonymous":
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("view_name", sorted(ACCOUNT_VIEWS))
+def test_unknown_account_answers_404_even_to_admins(lab_admin_client, account, view_name):
+    url = _url(view_name, account).replace("/a/lab/", "/a/no-such-lab/")
+
+    assert lab_admin_client.get(url).status_code == 404
+
+
+def test_job_of_another_account_answers_404(lab_admin_client, account, other_account, admin_user):
+    other_account.members.add(admin_user)
+    foreign_job = start_job(account=other_account, kind="tests.noop", title="Elsewhere")
+
+    url = reverse("job-detail", kwargs={"slug": account.slug, "pk": foreign_job.pk})
+    assert lab_admin_client.get(url).status_code == 404
+
+
+def test_every_account_view_is_in_the_matrix():
+    def names(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from names(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield prefix + str(pattern.pattern), pattern.name
+
+    account_views = {
+        name
+        for route, name in names(get_resolver().url_patterns)
+        if route.startswith("a/<slug:slug>/")
+    }
+
+    assert account_views == set(ACCOUNT_VIEWS)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("anonymous", 302), ("staff", 403), ("other_staff", 403), ("admin", 200)],
+)
+def test_account_create_needs_manage_accounts(personas, account, other_account, persona, expected):
+    assert personas[persona].get(reverse("account-create")).status_code == expected
+
+
+def test_staff_post_to_settings_is_refused_and_changes_nothing(staff_client, account):
+    response = staff_client.post(
+        reverse("account-edit", kwargs={"slug": account.slug}), {"name": "Hijacked", "slug": "lab"}
+    )
+
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.name == "Vision Lab"
+
+
+def test_staff_post_to_members_is_refused_and_changes_nothing(
+    staff_client, account, other_staff_user
+):
+    response = staff_client.post(
+        reverse("account-members", kwargs={"slug": account.slug}),
+        {"username": other_staff_user.username},
+    )
+
+    assert response.status_code == 403
+    assert not account.members.filter(pk=other_staff_user.pk).exists()
+
+
+def test_user_can_follows_membership_and_role(
+    account, other_account, staff_user, admin_user, other_staff_user
+):
+    assert user_can(staff_user, Action.REVIEW, account)
+    assert not user_can(staff_user, Action.PAY_BONUSES, account)
+    assert user_can(admin_user, Action.PAY_BONUSES, account)
+    assert not user_can(other_staff_user, Action.VIEW, account)
+    assert allowed_actions(staff_user, account) == frozenset(
+        a.value for a in RESEARCH_STAFF_ACTIONS
+    )
+    assert allowed_actions(admin_user, account) == frozenset(a.value for a in Action)
+
+
+def test_a_member_without_a_role_sees_nothing(account, django_user_model):
+    from django.test import Client
+
+    roleless = django_user_model.objects.create_user("dave-norole", password="x")
+    account.members.add(roleless)
+    client = Client()
+    client.force_login(roleless)
+
+    assert client.get(reverse("account-overview", kwargs={"slug": account.slug})).status_code == 403
+
+
+def test_inactive_user_sees_no_account(account, staff_user):
+    staff_user.is_active = False
+    staff_user.save()
+
+    assert not user_can(staff_user, Action.VIEW, account)
+    assert list(RequesterAccount.objects.visible_to(staff_user)) == []

@@ -1,0 +1,19 @@
+"""Settings for the test run: the real settings, read from the environment as in production,
+with development defaults where the environment says nothing, and a private broker folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="dashboard-test-var-"))
+# A fixed key so encrypted values are reproducible across a run; never used outside tests.
+os.environ.setdefault("CREDENTIALS_KEY", "u0IrsC2w7mJ6a0qQ4g8l4oN4zX3V0m9q8b7c6d5e4f0=")
+# Every run consumes its own queue, so runs never see each other's messages on a shared Redis.
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"dashboard-test-{uuid.uuid4().hex[:12]}")
+
+from dashboard.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
