@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -34,6 +35,11 @@ class RequesterAccountAdmin(admin.ModelAdmin):
         ("Members", {"fields": ["members"]}),
         ("History", {"fields": ["last_synced_at", "created_at", "updated_at"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="Stored secret")
     def secret_status(self, obj: RequesterAccount) -> str:

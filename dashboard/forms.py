@@ -4,9 +4,17 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 
 from dashboard.enums import Environment
 from dashboard.models import RequesterAccount
+
+
+def https_url_fields(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """Form fields for a model: a URL typed without a scheme means https (Django 6's default)."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
 
 
 class RequesterAccountForm(forms.ModelForm):
@@ -35,6 +43,7 @@ class RequesterAccountForm(forms.ModelForm):
             "is_active",
         ]
         widgets = {"sns_trusted_certificate": forms.Textarea(attrs={"rows": 4})}
+        formfield_callback = https_url_fields
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
