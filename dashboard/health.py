@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import connection
 
+from dashboard.celery import app as celery_app
 from dashboard.models import RequesterAccount
 
 
@@ -26,11 +27,9 @@ def check_database() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
-    from dashboard.celery import app
-
     started = time.perf_counter()
     try:
-        with app.connection_for_write() as conn:
+        with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
             transport = conn.transport_cls
     except Exception as exc:

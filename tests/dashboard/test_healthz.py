@@ -3,9 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from celery import Celery
 from django.urls import reverse
-
-from dashboard.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +29,9 @@ def test_healthz_reports_database_broker_and_last_sync(client, account, other_ac
 
 def test_healthz_answers_503_when_the_broker_is_unreachable(client, monkeypatch):
     # Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")
-    monkeypatch.setattr(app.conf, "broker_write_url", None, raising=False)
+    monkeypatch.setattr(
+        "dashboard.health.celery_app", Celery("unreachable", broker="redis://127.0.0.1:9/0")
+    )
 
     response = client.get(reverse("healthz"))
 
