@@ -42,8 +42,18 @@ class RequesterAccountForm(forms.ModelForm):
             "sns_trusted_certificate",
             "is_active",
         ]
+        labels = {"endpoint_url": "Endpoint URL"}
         widgets = {"sns_trusted_certificate": forms.Textarea(attrs={"rows": 4})}
         formfield_callback = https_url_fields
+
+    field_order = [
+        "name",
+        "slug",
+        "environment",
+        "endpoint_url",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
