@@ -10,7 +10,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from dashboard import services
 from dashboard.forms import RequesterAccountForm
-from dashboard.models import AuditEvent, Job, RequesterAccount
+from dashboard.models import (
+    AuditEvent,
+    Job,
+    MTurkCallStats,
+    NotificationEvent,
+    RequesterAccount,
+    SyncState,
+)
 
 
 @admin.register(RequesterAccount)
@@ -85,6 +92,58 @@ class JobAdmin(admin.ModelAdmin):
     list_display = ["created_at", "account", "kind", "title", "state", "done", "failed", "total"]
     list_filter = ["state", "kind", "account"]
     readonly_fields = [field.name for field in Job._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(admin.ModelAdmin):
+    list_display = [
+        "account",
+        "last_reviewable_sync_at",
+        "last_full_sync_at",
+        "available_balance",
+        "webhook_rejections",
+    ]
+    readonly_fields = [field.name for field in SyncState._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(NotificationEvent)
+class NotificationEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "event_doc_id",
+        "account",
+        "source",
+        "event_types",
+        "received_at",
+        "applied_at",
+        "attempts",
+    ]
+    list_filter = ["account", "source"]
+    search_fields = ["event_doc_id"]
+    readonly_fields = [field.name for field in NotificationEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(MTurkCallStats)
+class MTurkCallStatsAdmin(admin.ModelAdmin):
+    list_display = [
+        "window_start",
+        "account",
+        "operation",
+        "calls",
+        "errors",
+        "retries",
+        "total_ms",
+    ]
+    list_filter = ["account", "operation"]
+    readonly_fields = [field.name for field in MTurkCallStats._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

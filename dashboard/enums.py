@@ -53,3 +53,17 @@ class AuditOutcome(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     REQUESTED = "requested", "Requested"
+
+
+class EventSource(models.TextChoices):
+    SQS = "sqs", "SQS"
+    SNS = "sns", "SNS webhook"
+
+
+class SyncKind(models.TextChoices):
+    REVIEWABLE = "reviewable", "Reviewable HITs"
+    FULL = "full", "Full reconciliation"
+    BALANCE = "balance", "Balance"
+    QUALIFICATIONS = "qualifications", "Qualification types"
+    BLOCKS = "blocks", "Worker blocks"
+    BONUSES = "bonuses", "Bonuses"

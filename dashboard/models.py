@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.crypto import decrypt_secret, encrypt_secret
-from dashboard.enums import DEFAULT_ENDPOINTS, Action, AuditOutcome, Environment, JobState
+from dashboard.enums import (
+    DEFAULT_ENDPOINTS,
+    Action,
+    AuditOutcome,
+    Environment,
+    EventSource,
+    JobState,
+)
 
 # --- Requester accounts --------------------------------------------------------------------------
 
@@ -245,3 +252,82 @@ class Job(models.Model):
         if self.total == 0:
             return 100 if self.is_finished else 0
         return min(100, round(100 * (self.done + self.failed) / self.total))
+
+
+# --- Sync health ---------------------------------------------------------------------------------
+
+
+class SyncState(models.Model):
+    """Per account: when each kind of sync last succeeded or failed, and the balance it read."""
+
+    account = models.OneToOneField(
+        RequesterAccount, on_delete=models.CASCADE, related_name="sync_state"
+    )
+    last_reviewable_sync_at = models.DateTimeField(null=True, blank=True)
+    last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    last_balance_sync_at = models.DateTimeField(null=True, blank=True)
+    last_qualifications_sync_at = models.DateTimeField(null=True, blank=True)
+    last_blocks_sync_at = models.DateTimeField(null=True, blank=True)
+    last_bonuses_sync_at = models.DateTimeField(null=True, blank=True)
+    available_balance = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    webhook_rejections = models.PositiveIntegerField(default=0)
+    last_webhook_rejection = models.CharField(max_length=300, blank=True)
+    last_webhook_rejection_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync state of {self.account.slug}"
+
+
+class MTurkCallStats(models.Model):
+    """Calls to MTurk, summed per account, operation and flush window (written in batches by the
+    gateway's call recorder, so a sync does not pay one INSERT per API call)."""
+
+    account = models.ForeignKey(
+        RequesterAccount, on_delete=models.CASCADE, related_name="call_stats"
+    )
+    window_start = models.DateTimeField(db_index=True)
+    operation = models.CharField(max_length=60)
+    calls = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(default=0)
+    total_ms = models.FloatField(default=0)
+    last_request_id = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "MTurk call statistics"
+        verbose_name_plural = "MTurk call statistics"
+        indexes = [models.Index(fields=["account", "window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.operation} ×{self.calls}"
+
+
+class NotificationEvent(models.Model):
+    """One MTurk event document as received (SQS or SNS), deduplicated on EventDocId."""
+
+    account = models.ForeignKey(
+        RequesterAccount, on_delete=models.CASCADE, related_name="notification_events"
+    )
+    event_doc_id = models.CharField(max_length=128)
+    source = models.CharField(max_length=4, choices=EventSource.choices)
+    document = models.TextField(help_text="The event document exactly as received.")
+    event_types = models.JSONField(default=list, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "event_doc_id"], name="uniq_event_doc_per_account"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "applied_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_doc_id} ({self.source})"

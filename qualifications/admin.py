@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from hits.admin import MirrorAdmin
+from qualifications.models import Qualification, QualificationRequest, QualificationType
+
+
+@admin.register(QualificationType)
+class QualificationTypeAdmin(MirrorAdmin):
+    list_display = [
+        "name",
+        "qualification_type_id",
+        "status",
+        "is_requestable",
+        "auto_granted",
+        "account",
+    ]
+    list_filter = ["account", "status"]
+    search_fields = ["name", "qualification_type_id"]
+
+
+@admin.register(Qualification)
+class QualificationAdmin(MirrorAdmin):
+    list_display = ["worker_id", "qualification_type", "integer_value", "status", "grant_time"]
+    list_filter = ["account", "status"]
+    search_fields = ["worker_id"]
+
+
+@admin.register(QualificationRequest)
+class QualificationRequestAdmin(MirrorAdmin):
+    list_display = ["qualification_request_id", "worker_id", "qualification_type", "submit_time"]
+    list_filter = ["account"]
+    search_fields = ["worker_id", "qualification_request_id"]
