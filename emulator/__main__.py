@@ -1,0 +1,55 @@
+"""python -m emulator serve --host 127.0.0.1 --port 8765 [--state FILE] [--crowd N] [--speed X] [--seed S]"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator", description="Offline MTurk emulator"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the MTurk API and the control API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--state", default=None, help="JSON file the state is kept in across restarts"
+    )
+    serve.add_argument("--crowd", type=int, default=0, help="number of simulated workers to start")
+    serve.add_argument("--speed", type=float, default=1.0, help="emulated seconds per real second")
+    serve.add_argument("--seed", type=int, default=0)
+    serve.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    from emulator.server import EmulatorServer
+
+    server = EmulatorServer(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        speed=args.speed,
+        crowd=args.crowd,
+        state_path=args.state,
+    )
+
+    def stop(signum, frame) -> None:
+        # shutdown() blocks until serve_forever returns, so call it from another thread.
+        threading.Thread(target=server.httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logging.getLogger("emulator").info(
+        "MTurk emulator on %s (control: %s/_emulator/)", server.base_url, server.base_url
+    )
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,587 @@
+"""The control API under /_emulator/ (JSON): truth, clock, faults, crowd, worker actions, setup.
+
+Tests and demos drive the emulator through these routes; nothing here exists at real MTurk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from emulator import crowd
+from emulator.operations.hits import _create, find_or_create_hit_type
+from emulator.operations.qualifications import (
+    get_type,
+    render_qualification,
+    render_type,
+    request_qualification,
+)
+from emulator.protocol import ApiError, epoch, format_money, parse_money
+
+if TYPE_CHECKING:
+    from emulator.server import EmulatorServer
+
+JSON = "application/json"
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.payload = {"error": message, **extra}
+
+
+ROUTES: list[tuple[str, re.Pattern[str], Any]] = []
+
+
+def route(method: str, pattern: str):
+    def register(func):
+        ROUTES.append((method, re.compile(f"^/_emulator{pattern}/?$"), func))
+        return func
+
+    return register
+
+
+def handle(
+    server: EmulatorServer, method: str, raw_path: str, raw_body: bytes
+) -> tuple[int, str, bytes]:
+    parts = urlsplit(raw_path)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    try:
+        body = json.loads(raw_body) if raw_body.strip() else {}
+        if not isinstance(body, dict):
+            raise ControlError(400, "The body must be a JSON object.")
+    except ValueError:
+        return 400, JSON, json.dumps({"error": "The body is not valid JSON."}).encode()
+    for route_method, pattern, func in ROUTES:
+        match = pattern.match(parts.path)
+        if match and route_method == method:
+            try:
+                result = func(server, body, query, **match.groupdict())
+            except ControlError as exc:
+                return exc.status, JSON, json.dumps(exc.payload).encode()
+            except ApiError as exc:
+                payload = {"error": exc.message, "TurkErrorCode": exc.turk_error_code}
+                return 409, JSON, json.dumps(payload).encode()
+            except (ValueError, KeyError, TypeError) as exc:
+                return 400, JSON, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
+            if isinstance(result, tuple):
+                status, content_type, payload = result
+                return (
+                    status,
+                    content_type,
+                    payload if isinstance(payload, bytes) else payload.encode(),
+                )
+            return 200, JSON, json.dumps(result, default=str).encode()
+    return 404, JSON, json.dumps({"error": f"No control route {method} {parts.path}."}).encode()
+
+
+def _int_arg(body: dict[str, Any], key: str, default: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ControlError(400, f"{key} must be an integer.")
+    return value
+
+
+# --- state -------------------------------------------------------------------------------------------
+
+
+@route("GET", "")
+def index(server, body, query):
+    return {
+        "routes": [f"{method} {pattern.pattern[1:-3]}" for method, pattern, _ in ROUTES],
+        "endpoint_url": server.base_url,
+    }
+
+
+@route("GET", "/health")
+def health(server, body, query):
+    return {"ok": True, "endpoint_url": server.base_url, "now": server.emulator.clock.now()}
+
+
+@route("POST", "/reset")
+def reset(server, body, query):
+    balance = body.get("balance")
+    server.emulator.reset(
+        seed=body.get("seed"),
+        balance_cents=parse_money(balance, "balance") if balance is not None else None,
+    )
+    return {"ok": True}
+
+
+def _assignment_truth(emu, a) -> dict[str, Any]:
+    data = emu.render_assignment(a)
+    data["AssignmentStatus"] = a.status  # the internal phase, e.g. Accepted, Returned, Abandoned
+    data["ApproveCount"] = a.approve_count
+    data["PaidCount"] = a.paid_count
+    data["PaidAmount"] = format_money(a.paid_cents)
+    if a.known_answer_score is not None:
+        data["KnownAnswerScore"] = a.known_answer_score
+    return data
+
+
+SECTIONS = (
+    "clock",
+    "balance",
+    "hit_types",
+    "hits",
+    "assignments",
+    "bonuses",
+    "blocks",
+    "qualification_types",
+    "qualifications",
+    "qualification_requests",
+    "workers",
+    "calls",
+    "messages",
+    "notifications",
+    "layouts",
+)
+
+
+@route("GET", "/truth")
+def truth(server, body, query):
+    emu = server.emulator
+    wanted = set(query["sections"].split(",")) if query.get("sections") else set(SECTIONS)
+    out: dict[str, Any] = {}
+    with emu.transaction(mutating=False) as now:
+        state = emu.state
+        if "clock" in wanted:
+            out["clock"] = {"now": now, "speed": emu.clock.speed}
+        if "balance" in wanted:
+            out["balance"] = {"AvailableBalance": format_money(state.balance_cents)}
+        if "hit_types" in wanted:
+            out["hit_types"] = [
+                {
+                    "HITTypeId": ht.hit_type_id,
+                    "Title": ht.title,
+                    "Reward": format_money(ht.reward_cents),
+                    "QualificationRequirements": ht.qualification_requirements,
+                    "Notification": ht.notification,
+                    "NotificationActive": ht.notification_active,
+                }
+                for ht in state.hit_types.values()
+            ]
+        if "hits" in wanted:
+            out["hits"] = [emu.render_hit(h) for h in state.hits.values()]
+        if "assignments" in wanted:
+            out["assignments"] = [_assignment_truth(emu, a) for a in state.assignments.values()]
+        if "bonuses" in wanted:
+            out["bonuses"] = [
+                {
+                    "WorkerId": b.worker_id,
+                    "AssignmentId": b.assignment_id,
+                    "HITId": b.hit_id,
+                    "BonusAmount": format_money(b.bonus_cents),
+                    "Reason": b.reason,
+                    "GrantTime": epoch(b.grant_time),
+                }
+                for b in state.bonuses.values()
+            ]
+        if "blocks" in wanted:
+            out["blocks"] = [
+                {"WorkerId": b.worker_id, "Reason": b.reason} for b in state.blocks.values()
+            ]
+        if "qualification_types" in wanted:
+            out["qualification_types"] = [
+                render_type(q) for q in state.qualification_types.values()
+            ]
+        if "qualifications" in wanted:
+            out["qualifications"] = [render_qualification(q) for q in state.qualifications.values()]
+        if "qualification_requests" in wanted:
+            out["qualification_requests"] = [
+                {
+                    "QualificationRequestId": r.qualification_request_id,
+                    "QualificationTypeId": r.qualification_type_id,
+                    "WorkerId": r.worker_id,
+                    "Answer": r.answer,
+                }
+                for r in state.qualification_requests.values()
+            ]
+        if "workers" in wanted:
+            out["workers"] = [_worker(w) for w in state.workers.values()]
+        if "calls" in wanted:
+            out["call_counts"] = dict(state.call_counts)
+            out["error_counts"] = dict(state.error_counts)
+        if "messages" in wanted:
+            out["messages"] = list(state.messages)
+        if "layouts" in wanted:
+            out["layouts"] = state.layouts
+        if "notifications" in wanted:
+            out["events"] = list(emu.event_log)
+            out["email_notifications"] = list(state.email_notifications)
+    if "notifications" in wanted and emu.notifier is not None:
+        out["notifier"] = emu.notifier.stats()
+    return out
+
+
+@route("GET", "/calls")
+def calls(server, body, query):
+    emu = server.emulator
+    with emu.lock:
+        return {
+            "call_counts": dict(emu.state.call_counts),
+            "error_counts": dict(emu.state.error_counts),
+            "boto3_calls": dict(emu.boto3_calls),
+        }
+
+
+@route("POST", "/snapshot")
+def snapshot(server, body, query):
+    if not server.state_path:
+        raise ControlError(400, "The emulator was started without --state.")
+    server.save()
+    return {"ok": True, "path": server.state_path}
+
+
+@route("POST", "/balance")
+def balance(server, body, query):
+    cents = parse_money(body["AvailableBalance"], "AvailableBalance")
+    with server.emulator.transaction():
+        server.emulator.state.balance_cents = cents
+    return {"AvailableBalance": format_money(cents)}
+
+
+# --- clock and faults -------------------------------------------------------------------------------
+
+
+@route("GET", "/clock")
+def clock(server, body, query):
+    emu = server.emulator
+    return {"now": emu.clock.now(), "speed": emu.clock.speed}
+
+
+@route("POST", "/clock")
+def set_clock(server, body, query):
+    emu = server.emulator
+    if "speed" in body:
+        emu.clock.set_speed(float(body["speed"]))
+    if "advance" in body:
+        return advance(server, {"seconds": body["advance"]}, query)
+    return {"now": emu.clock.now(), "speed": emu.clock.speed}
+
+
+@route("POST", "/clock/advance")
+def advance(server, body, query):
+    seconds = float(body.get("seconds", 0))
+    if seconds < 0:
+        raise ControlError(400, "seconds must be >= 0")
+    emu = server.emulator
+    with emu.lock:
+        emu.clock.advance(seconds)
+        with emu.transaction() as now:
+            pass
+    return {"now": now, "speed": emu.clock.speed}
+
+
+@route("GET", "/faults")
+def faults(server, body, query):
+    return server.emulator.faults.describe()
+
+
+@route("POST", "/faults")
+def set_faults(server, body, query):
+    return server.emulator.faults.configure(body)
+
+
+# --- crowd and workers ---------------------------------------------------------------------------------
+
+
+def _worker(w) -> dict[str, Any]:
+    return {
+        "WorkerId": w.worker_id,
+        "profile": w.profile,
+        "accuracy": w.accuracy,
+        "speed": w.speed,
+        "return_rate": w.return_rate,
+        "abandon_rate": w.abandon_rate,
+        "locale": w.locale,
+        "masters": w.masters,
+        "hits_approved": w.hits_approved,
+        "active": w.active,
+        "current_assignment": w.current_assignment,
+    }
+
+
+@route("GET", "/crowd")
+def crowd_info(server, body, query):
+    emu = server.emulator
+    with emu.lock:
+        return {
+            "running": emu.crowd_running,
+            "workers": [_worker(w) for w in emu.state.workers.values() if w.active],
+            "profiles": crowd.PROFILES,
+        }
+
+
+@route("POST", "/crowd")
+def crowd_configure(server, body, query):
+    emu = server.emulator
+    with emu.transaction():
+        added = crowd.configure(
+            emu, count=_int_arg(body, "count", 0), workers=body.get("workers"), mix=body.get("mix")
+        )
+        if body.get("running") is True:
+            crowd.start(emu)
+        elif body.get("running") is False:
+            crowd.stop(emu)
+        return {"running": emu.crowd_running, "added": [_worker(w) for w in added]}
+
+
+@route("POST", "/crowd/start")
+def crowd_start(server, body, query):
+    with server.emulator.transaction():
+        crowd.start(server.emulator)
+    return {"running": True}
+
+
+@route("POST", "/crowd/stop")
+def crowd_stop(server, body, query):
+    with server.emulator.transaction():
+        crowd.stop(server.emulator)
+    return {"running": False}
+
+
+@route("POST", "/workers")
+def add_worker(server, body, query):
+    emu = server.emulator
+    with emu.transaction():
+        spec = dict(body)
+        spec.setdefault(
+            "active", False
+        )  # a hand-driven worker does not join the crowd unless asked
+        (worker,) = crowd.configure(emu, workers=[spec])
+        return _worker(worker)
+
+
+@route("POST", r"/workers/(?P<worker_id>A[A-Z0-9]+)/accept")
+def worker_accept(server, body, query, worker_id):
+    emu = server.emulator
+    with emu.transaction():
+        a = emu.accept(worker_id, emu.get_hit(body["HITId"]))
+        return _assignment_truth(emu, a)
+
+
+@route("POST", r"/workers/(?P<worker_id>A[A-Z0-9]+)/qualification-requests")
+def worker_request_qualification(server, body, query, worker_id):
+    emu = server.emulator
+    with emu.transaction():
+        qt = get_type(emu, body["QualificationTypeId"])
+        answer = body.get("Answer")
+        if answer is None and body.get("answers") is not None:
+            answer = _answers_xml(body["answers"])
+        return request_qualification(emu, worker_id, qt, answer)
+
+
+def _answers_xml(answers: dict[str, Any]) -> str:
+    try:
+        from emulator.answering import answers_to_xml
+    except ImportError:
+        answers_to_xml = None
+    if answers_to_xml is not None:
+        return answers_to_xml(answers)
+    return crowd.fallback_answer(dict(answers.items()), True)
+
+
+def _assignment(emu, assignment_id: str):
+    a = emu.state.assignments.get(assignment_id)
+    if a is None:
+        raise ControlError(404, f"Assignment {assignment_id} does not exist.")
+    return a
+
+
+@route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/submit")
+def assignment_submit(server, body, query, assignment_id):
+    emu = server.emulator
+    with emu.transaction():
+        a = _assignment(emu, assignment_id)
+        if body.get("Answer") is not None:
+            answer = body["Answer"]
+        elif body.get("answers") is not None:
+            answer = _answers_xml(body["answers"])
+        else:
+            worker = emu.ensure_worker(a.worker_id)
+            answer = crowd.make_answer(emu, worker, emu.state.hits[a.hit_id])
+        emu.submit(a, answer)
+        return _assignment_truth(emu, a)
+
+
+@route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/return")
+def assignment_return(server, body, query, assignment_id):
+    emu = server.emulator
+    with emu.transaction():
+        a = _assignment(emu, assignment_id)
+        emu.return_assignment(a)
+        return _assignment_truth(emu, a)
+
+
+@route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/abandon")
+def assignment_abandon(server, body, query, assignment_id):
+    emu = server.emulator
+    with emu.transaction():
+        a = _assignment(emu, assignment_id)
+        emu.abandon(a)
+        return _assignment_truth(emu, a)
+
+
+# --- setup: layouts, answer specs, ground truth, bulk data -------------------------------------------------
+
+
+@route("POST", "/layouts")
+def add_layout(server, body, query):
+    emu = server.emulator
+    if not isinstance(body.get("Template"), str):
+        raise ControlError(400, "Template (HTML with ${name} placeholders) is required.")
+    with emu.transaction():
+        layout_id = body.get("HITLayoutId") or emu.ids.entity()
+        if not re.fullmatch(r"[A-Z0-9]{1,64}", layout_id):
+            raise ControlError(400, "HITLayoutId must match ^[A-Z0-9]+$.")
+        emu.state.layouts[layout_id] = {
+            "Template": body["Template"],
+            "Parameters": list(body.get("Parameters") or []),
+            "FrameHeight": int(body.get("FrameHeight", 0)),
+        }
+    return {"HITLayoutId": layout_id}
+
+
+@route("GET", "/layouts")
+def list_layouts(server, body, query):
+    with server.emulator.lock:
+        return {"layouts": server.emulator.state.layouts}
+
+
+@route("POST", "/answer-specs")
+def set_answer_spec(server, body, query):
+    emu = server.emulator
+    with emu.transaction():
+        emu.get_hit_type(body["HITTypeId"])
+        emu.state.answer_specs[body["HITTypeId"]] = body.get("AnswerSpec")
+    return {"ok": True}
+
+
+@route("POST", "/ground-truth")
+def set_ground_truth(server, body, query):
+    emu = server.emulator
+    truth = body.get("GroundTruth")
+    if not isinstance(truth, dict):
+        raise ControlError(400, "GroundTruth must map question fields to values.")
+    with emu.transaction():
+        emu.get_hit(body["HITId"])
+        emu.state.ground_truth.setdefault(body["HITId"], {}).update(truth)
+    return {"ok": True}
+
+
+@route("POST", "/populate")
+def populate(server, body, query):
+    """Bulk data for benchmarks and demos: HITs (optionally with submitted assignments) in one call."""
+    emu = server.emulator
+    count = _int_arg(body, "HITs", 1)
+    per_hit = _int_arg(body, "AssignmentsPerHIT", 0)
+    submit = bool(body.get("Submit", True))
+    params = {
+        "Title": body.get("Title", "Emulator bulk HIT"),
+        "Description": body.get("Description", "Created by /_emulator/populate"),
+        "Reward": body.get("Reward", "0.10"),
+        "AssignmentDurationInSeconds": body.get("AssignmentDurationInSeconds", 3600),
+        "AutoApprovalDelayInSeconds": body.get("AutoApprovalDelayInSeconds", 2592000),
+        "LifetimeInSeconds": body.get("LifetimeInSeconds", 86400),
+        "MaxAssignments": max(per_hit, body.get("MaxAssignments", 1)),
+        "Question": body.get(
+            "Question",
+            '<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
+            '2011-11-11/HTMLQuestion.xsd"><HTMLContent><![CDATA[<html><body><form>'
+            '<input name="answer"/></form></body></html>]]></HTMLContent><FrameHeight>400'
+            "</FrameHeight></HTMLQuestion>",
+        ),
+    }
+    with emu.transaction():
+        hit_type = find_or_create_hit_type(emu, params)
+        pool = [emu.ids.worker() for _ in range(max(per_hit, 10))]
+        hit_ids = []
+        for index in range(count):
+            hit = emu.state.hits[_create(emu, hit_type, params, "populate")["HIT"]["HITId"]]
+            hit_ids.append(hit.hit_id)
+            for k in range(per_hit):
+                a = emu.accept(pool[(index + k) % len(pool)], hit)
+                if submit:
+                    emu.submit(a, crowd.fallback_answer({"answer": f"value {index % 7}"}, True))
+    return {
+        "HITTypeId": hit_type.hit_type_id,
+        "count": len(hit_ids),
+        "first": hit_ids[:1],
+        "last": hit_ids[-1:],
+    }
+
+
+# --- notifications and the SNS stand-in -------------------------------------------------------------------
+
+
+def _notifier(server):
+    if server.emulator.notifier is None:
+        raise ControlError(503, "Notification delivery is not available in this emulator.")
+    return server.emulator.notifier
+
+
+@route("GET", "/notifications")
+def notifications(server, body, query):
+    emu = server.emulator
+    with emu.lock:
+        events = list(emu.event_log)
+    out: dict[str, Any] = {"events": events}
+    if emu.notifier is not None:
+        out["stats"] = emu.notifier.stats()
+        out["deliveries"] = emu.notifier.deliveries(int(query.get("limit", 100)))
+        out["emails"] = emu.notifier.emails()
+    return out
+
+
+@route("POST", "/notifications/drain")
+def drain(server, body, query):
+    notifier = server.emulator.notifier
+    if notifier is None:
+        return {"drained": True}
+    return {"drained": notifier.drain(float(body.get("timeout", 5.0)))}
+
+
+@route("GET", "/sns/cert.pem")
+def sns_cert(server, body, query):
+    return 200, "application/x-pem-file", _notifier(server).cert_pem()
+
+
+@route("GET", "/sns/confirm")
+def sns_confirm(server, body, query):
+    token = query.get("Token")
+    if not token:
+        raise ControlError(400, "Token is required.")
+    if not _notifier(server).confirm(token):
+        raise ControlError(404, "No pending subscription has this token.")
+    xml = (
+        '<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+        "<ConfirmSubscriptionResult><SubscriptionArn>confirmed</SubscriptionArn>"
+        "</ConfirmSubscriptionResult></ConfirmSubscriptionResponse>"
+    )
+    return 200, "text/xml", xml
+
+
+@route("GET", "/sns/unsubscribe")
+def sns_unsubscribe(server, body, query):
+    arn = query.get("SubscriptionArn")
+    if not arn or not _notifier(server).unsubscribe(arn):
+        raise ControlError(404, "No such subscription.")
+    xml = (
+        '<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+        "<ResponseMetadata/></UnsubscribeResponse>"
+    )
+    return 200, "text/xml", xml
+
+
+@route("POST", "/sns/subscriptions")
+def sns_subscribe(server, body, query):
+    return _notifier(server).subscribe(topic_arn=body["TopicArn"], endpoint_url=body["Endpoint"])
+
+
+@route("GET", "/sns/subscriptions")
+def sns_subscriptions(server, body, query):
+    return {"Subscriptions": _notifier(server).subscriptions(query.get("TopicArn"))}

@@ -1,0 +1,23 @@
+"""Account balance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.operations import Context, operation
+from emulator.protocol import format_money
+from emulator.state import DISPOSED
+
+
+@operation("GetAccountBalance")
+def get_account_balance(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    # On hold: what approving every submitted assignment would cost (reward plus fee).
+    on_hold = 0
+    for hit in emu.state.hits.values():
+        if hit.n_submitted and hit.status != DISPOSED:
+            reward, fee = emu.assignment_cost(hit)
+            on_hold += hit.n_submitted * (reward + fee)
+    return {
+        "AvailableBalance": format_money(emu.state.balance_cents),
+        "OnHoldBalance": format_money(on_hold),
+    }

@@ -1,0 +1,81 @@
+"""Assignments: reading, listing, approving and rejecting; file upload URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator import pagination
+from emulator.operations import Context, operation
+from emulator.operations import checks as ck
+from emulator.protocol import RequestError
+from emulator.state import ACCEPTED, VISIBLE_ASSIGNMENT_STATUSES
+
+
+@operation("GetAssignment")
+def get_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    a = emu.get_assignment(params["AssignmentId"])
+    if a.status == ACCEPTED:
+        # What MTurk answers for an assignment that is accepted but not yet submitted.
+        raise RequestError(
+            "This operation can be called with a status of: Reviewable,Approved,Rejected",
+            "AWS.MechanicalTurk.InvalidAssignmentState",
+        )
+    hit = emu.state.hits[a.hit_id]
+    return {"Assignment": emu.render_assignment(a), "HIT": emu.render_hit(hit)}
+
+
+@operation("ListAssignmentsForHIT")
+def list_assignments_for_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    hit = emu.get_hit(params["HITId"])
+    statuses = set(params.get("AssignmentStatuses") or VISIBLE_ASSIGNMENT_STATUSES)
+    records = [a for a in emu.state.hit_assignments(hit) if a.status in statuses]
+    scope = hit.hit_id + "|" + ",".join(sorted(statuses))
+    return pagination.page(
+        params,
+        "ListAssignmentsForHIT",
+        pagination.after_in(records, lambda a: a.seq),
+        lambda a: a.seq,
+        emu.render_assignment,
+        "Assignments",
+        scope,
+    )
+
+
+@operation("ApproveAssignment")
+def approve_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    a = emu.get_assignment(params["AssignmentId"])
+    feedback = ck.text(params, "RequesterFeedback", 1024)
+    emu.approve(a, feedback, override=bool(params.get("OverrideRejection", False)))
+    return {}
+
+
+@operation("RejectAssignment")
+def reject_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    a = emu.get_assignment(params["AssignmentId"])
+    feedback = ck.text(params, "RequesterFeedback", 1024, required=True)
+    emu.reject(a, feedback)
+    return {}
+
+
+@operation("GetFileUploadURL")
+def get_file_upload_url(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    a = emu.get_assignment(params["AssignmentId"])
+    if a.status == ACCEPTED:
+        raise RequestError(
+            "This operation can be called with a status of: Reviewable,Approved,Rejected",
+            "AWS.MechanicalTurk.InvalidAssignmentState",
+        )
+    qid = params["QuestionIdentifier"]
+    hit = emu.state.hits[a.hit_id]
+    if not hit.question or "FileUploadAnswer" not in hit.question or qid not in hit.question:
+        raise RequestError(
+            f"Question {qid} of HIT {hit.hit_id} is not a file upload question.",
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        )
+    # MTurk hands out a short-lived (60 s) download URL; the emulator serves no files.
+    expires = int(emu.now) + 60
+    return {
+        "FileUploadURL": (
+            f"{emu.base_url}/_emulator/files/{a.assignment_id}/{qid}?Expires={expires}"
+        )
+    }
