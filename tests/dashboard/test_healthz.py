@@ -29,6 +29,8 @@ def test_healthz_reports_database_broker_and_last_sync(client, account, other_ac
 
 def test_healthz_answers_503_when_the_broker_is_unreachable(client, monkeypatch):
     # Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
+    # Celery lets the CELERY_BROKER_URL environment variable override a configured URL.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     monkeypatch.setattr(
         "dashboard.health.celery_app", Celery("unreachable", broker="redis://127.0.0.1:9/0")
     )
