@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -66,4 +67,50 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "database": database,
         "broker": broker,
         "last_sync": sync,
+    }
+
+
+def account_sync_health(account: RequesterAccount) -> dict[str, Any]:
+    """The sync-health panel of one account: last syncs, lag, calls and errors in the last hour,
+    events received and applied, webhook rejections."""
+    from django.db.models import Count, Q, Sum
+    from django.utils import timezone
+
+    from dashboard.models import MTurkCallStats, NotificationEvent, SyncState
+
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    state = SyncState.objects.filter(account=account).first()
+    calls = MTurkCallStats.objects.filter(account=account, window_start__gte=hour_ago).aggregate(
+        calls=Sum("calls"), errors=Sum("errors"), retries=Sum("retries")
+    )
+    events = NotificationEvent.objects.filter(account=account).aggregate(
+        received=Count("pk"),
+        applied=Count("pk", filter=Q(applied_at__isnull=False)),
+        last_hour=Count("pk", filter=Q(received_at__gte=hour_ago)),
+        failed=Count("pk", filter=Q(applied_at__isnull=True) & ~Q(error="")),
+    )
+    last_sync = (
+        max(
+            (t for t in (state.last_reviewable_sync_at, state.last_full_sync_at) if t), default=None
+        )
+        if state
+        else None
+    )
+    return {
+        "last_reviewable_sync_at": state.last_reviewable_sync_at if state else None,
+        "last_full_sync_at": state.last_full_sync_at if state else None,
+        "lag_seconds": (now - last_sync).total_seconds() if last_sync else None,
+        "available_balance": state.available_balance if state else None,
+        "last_error": state.last_error if state else "",
+        "last_error_at": state.last_error_at if state else None,
+        "calls_last_hour": calls["calls"] or 0,
+        "errors_last_hour": calls["errors"] or 0,
+        "retries_last_hour": calls["retries"] or 0,
+        "events_received": events["received"],
+        "events_applied": events["applied"],
+        "events_last_hour": events["last_hour"],
+        "events_failed": events["failed"],
+        "webhook_rejections": state.webhook_rejections if state else 0,
+        "last_webhook_rejection": state.last_webhook_rejection if state else "",
     }

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -83,6 +83,12 @@ class RequesterAccount(models.Model):
         settings.AUTH_USER_MODEL, related_name="requester_accounts", blank=True
     )
     is_active = models.BooleanField(default=True, help_text="Inactive accounts are not synced.")
+    rate_limit_per_second = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(1000)],
+        help_text="MTurk calls per second across all workers; blank for the MTURK_RATE_LIMIT_PER_SECOND setting.",
+    )
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -272,6 +278,9 @@ class SyncState(models.Model):
     available_balance = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # A lease: the sync that holds it until `lock_expires_at` is the only one running for the account.
+    lock_token = models.CharField(max_length=64, blank=True)
+    lock_expires_at = models.DateTimeField(null=True, blank=True)
     webhook_rejections = models.PositiveIntegerField(default=0)
     last_webhook_rejection = models.CharField(max_length=300, blank=True)
     last_webhook_rejection_at = models.DateTimeField(null=True, blank=True)

@@ -257,12 +257,54 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The filesystem transport has no fanout exchange, so broadcast remote control cannot work there.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = CELERY_BROKER_URL != "filesystem://"
+JOB_JANITOR_INTERVAL_SECONDS = env_float("JOB_JANITOR_INTERVAL_SECONDS", 60.0, minimum=1.0)
+
+# --- MTurk ---------------------------------------------------------------------------------------
+
+# Calls per second per requester account, shared by all workers (Redis) or per process (otherwise).
+MTURK_RATE_LIMIT_PER_SECOND = env_float("MTURK_RATE_LIMIT_PER_SECOND", 5.0, minimum=0.1)
+MTURK_RATE_LIMIT_BURST = env_int("MTURK_RATE_LIMIT_BURST", 10, minimum=1)
+MTURK_MAX_ATTEMPTS = env_int("MTURK_MAX_ATTEMPTS", 5, minimum=1)
+# Beat cadence per active account, in seconds.
+SYNC_REVIEWABLE_INTERVAL_SECONDS = env_float("SYNC_REVIEWABLE_INTERVAL_SECONDS", 60.0, minimum=1.0)
+SYNC_FULL_INTERVAL_SECONDS = env_float("SYNC_FULL_INTERVAL_SECONDS", 3600.0, minimum=10.0)
+SYNC_BALANCE_INTERVAL_SECONDS = env_float("SYNC_BALANCE_INTERVAL_SECONDS", 900.0, minimum=10.0)
+SYNC_QUALIFICATIONS_INTERVAL_SECONDS = env_float(
+    "SYNC_QUALIFICATIONS_INTERVAL_SECONDS", 3600.0, minimum=10.0
+)
+SYNC_BLOCKS_INTERVAL_SECONDS = env_float("SYNC_BLOCKS_INTERVAL_SECONDS", 3600.0, minimum=10.0)
+SYNC_BONUSES_INTERVAL_SECONDS = env_float("SYNC_BONUSES_INTERVAL_SECONDS", 3600.0, minimum=10.0)
+NOTIFICATIONS_POLL_INTERVAL_SECONDS = env_float(
+    "NOTIFICATIONS_POLL_INTERVAL_SECONDS", 10.0, minimum=1.0
+)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {
         "task": "dashboard.requeue_stale_jobs",
-        "schedule": env_float("JOB_JANITOR_INTERVAL_SECONDS", 60.0, minimum=1.0),
+        "schedule": JOB_JANITOR_INTERVAL_SECONDS,
+    },
+    "consume-notifications": {
+        "task": "dashboard.consume_all_notifications",
+        "schedule": NOTIFICATIONS_POLL_INTERVAL_SECONDS,
+    },
+    **{
+        f"sync-{kind}": {
+            "task": "dashboard.sync_all_accounts",
+            "schedule": interval,
+            "kwargs": {"kind": kind},
+        }
+        for kind, interval in [
+            ("reviewable", SYNC_REVIEWABLE_INTERVAL_SECONDS),
+            ("full", SYNC_FULL_INTERVAL_SECONDS),
+            ("balance", SYNC_BALANCE_INTERVAL_SECONDS),
+            ("qualifications", SYNC_QUALIFICATIONS_INTERVAL_SECONDS),
+            ("blocks", SYNC_BLOCKS_INTERVAL_SECONDS),
+            ("bonuses", SYNC_BONUSES_INTERVAL_SECONDS),
+        ]
     },
 }
+
+# How long one sync may hold an account's lock before another may take over (a crashed worker).
+SYNC_LOCK_SECONDS = env_int("SYNC_LOCK_SECONDS", 1800, minimum=10)
 
 # A job whose worker has not reported progress for this long is presumed dead and handed out again.
 JOB_STALE_AFTER_SECONDS = env_int("JOB_STALE_AFTER_SECONDS", 300, minimum=10)

@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard import views
+from dashboard import views, webhooks
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("healthz", views.healthz, name="healthz"),
+    path("notifications/sns/<slug:slug>/", webhooks.sns_webhook, name="sns-webhook"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("settings/accounts/new/", views.account_create, name="account-create"),

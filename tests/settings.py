@@ -11,6 +11,9 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="dashboard-test-var-"))
 # A fixed key so encrypted values are reproducible across a run; never used outside tests.
 os.environ.setdefault("CREDENTIALS_KEY", "u0IrsC2w7mJ6a0qQ4g8l4oN4zX3V0m9q8b7c6d5e4f0=")
+# Tests talk to the in-process emulator; the account limiter must not be what they measure.
+os.environ.setdefault("MTURK_RATE_LIMIT_PER_SECOND", "1000")
+os.environ.setdefault("MTURK_RATE_LIMIT_BURST", "100")
 # Every run consumes its own queue, so runs never see each other's messages on a shared Redis.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"dashboard-test-{uuid.uuid4().hex[:12]}")
 

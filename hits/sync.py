@@ -1,0 +1,521 @@
+"""Sync services: make the mirror equal MTurk's truth for HITs, HIT types, assignments and workers.
+
+All three doors (beat, SQS, SNS) end here. Every function is idempotent: it writes what MTurk says
+now, so running it twice, late, or out of order converges to the same rows.
+
+Query budget: rows arrive page by page (100 HITs, and the assignments of those HITs), and each page
+is written with a constant number of queries, whatever its size: one read of the existing rows,
+one bulk insert, one bulk update per table. Unchanged rows are not written at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from dashboard.models import RequesterAccount
+from hits.enums import AssignmentStatus, HITStatus
+from hits.models import HIT, Assignment, HITType
+from mturk import records
+from mturk.answers import parse_answers, question_kind
+from workers.models import Worker
+
+logger = logging.getLogger(__name__)
+
+HIT_FIELDS = [
+    "hit_type",
+    "hit_group_id",
+    "hit_layout_id",
+    "question",
+    "question_kind",
+    "title",
+    "description",
+    "keywords",
+    "reward",
+    "status",
+    "review_status",
+    "max_assignments",
+    "assignments_pending",
+    "assignments_available",
+    "assignments_completed",
+    "created_at_mturk",
+    "expires_at",
+    "assignment_duration_seconds",
+    "auto_approval_delay_seconds",
+    "annotation",
+    "qualification_requirements",
+    "disposed_at",
+]
+ASSIGNMENT_FIELDS = [
+    "status",
+    "accept_time",
+    "submit_time",
+    "auto_approval_time",
+    "approval_time",
+    "rejection_time",
+    "deadline",
+    "requester_feedback",
+    "answer_xml",
+    "answers",
+    "answers_ok",
+    "answers_error",
+    "work_time_seconds",
+]
+
+
+@dataclass
+class SyncCounts:
+    """What a sync saw and changed; summed across pages."""
+
+    hits_seen: int = 0
+    hits_created: int = 0
+    hits_updated: int = 0
+    hits_disposed: int = 0
+    assignments_seen: int = 0
+    assignments_created: int = 0
+    assignments_updated: int = 0
+    pages: int = 0
+    hit_ids_refreshed: list[str] = field(default_factory=list, repr=False)
+
+    def add(self, other: SyncCounts) -> None:
+        for name in (
+            "hits_seen",
+            "hits_created",
+            "hits_updated",
+            "hits_disposed",
+            "assignments_seen",
+            "assignments_created",
+            "assignments_updated",
+            "pages",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {key: value for key, value in self.__dict__.items() if isinstance(value, int)}
+
+
+# --- Record -> row mapping -----------------------------------------------------------------------
+
+
+def _hit_values(record: records.HIT, hit_type: HITType) -> dict[str, Any]:
+    return {
+        "hit_type": hit_type,
+        "hit_group_id": record.hit_group_id or "",
+        "hit_layout_id": record.hit_layout_id or "",
+        "question": record.question or "",
+        "question_kind": question_kind(record.question, record.hit_layout_id),
+        "title": record.title or "",
+        "description": record.description or "",
+        "keywords": record.keywords or "",
+        "reward": record.reward or 0,
+        "status": record.status or HITStatus.ASSIGNABLE,
+        "review_status": record.review_status or "NotReviewed",
+        "max_assignments": record.max_assignments or 0,
+        "assignments_pending": record.assignments_pending or 0,
+        "assignments_available": record.assignments_available or 0,
+        "assignments_completed": record.assignments_completed or 0,
+        "created_at_mturk": record.creation_time,
+        "expires_at": record.expiration,
+        "assignment_duration_seconds": record.assignment_duration_seconds or 0,
+        "auto_approval_delay_seconds": record.auto_approval_delay_seconds or 0,
+        "annotation": record.requester_annotation or "",
+        "qualification_requirements": list(record.qualification_requirements),
+        "disposed_at": None,
+    }
+
+
+def _hit_type_values(record: records.HIT) -> dict[str, Any]:
+    return {
+        "title": record.title or "",
+        "description": record.description or "",
+        "keywords": record.keywords or "",
+        "reward": record.reward or 0,
+        "assignment_duration_seconds": record.assignment_duration_seconds or 0,
+        "auto_approval_delay_seconds": record.auto_approval_delay_seconds or 0,
+        "qualification_requirements": list(record.qualification_requirements),
+    }
+
+
+def _assignment_values(record: records.Assignment, existing: Assignment | None) -> dict[str, Any]:
+    answer_xml = record.answer or ""
+    if existing is not None and existing.answer_xml == answer_xml:
+        # Parsing is the expensive part of a row; answers never change once submitted.
+        answers, answers_ok, answers_error = (
+            existing.answers,
+            existing.answers_ok,
+            existing.answers_error,
+        )
+    else:
+        parsed = parse_answers(answer_xml) if answer_xml else None
+        answers = parsed.fields if parsed else {}
+        answers_ok = parsed.ok if parsed else True
+        answers_error = (parsed.error if parsed else "")[:300]
+    work_time = None
+    if record.accept_time and record.submit_time:
+        work_time = max(0, int((record.submit_time - record.accept_time).total_seconds()))
+    return {
+        "status": record.status,
+        "accept_time": record.accept_time,
+        "submit_time": record.submit_time,
+        "auto_approval_time": record.auto_approval_time,
+        "approval_time": record.approval_time,
+        "rejection_time": record.rejection_time,
+        "deadline": record.deadline,
+        "requester_feedback": record.requester_feedback or "",
+        "answer_xml": answer_xml,
+        "answers": answers,
+        "answers_ok": answers_ok,
+        "answers_error": answers_error,
+        "work_time_seconds": work_time,
+    }
+
+
+def _differs(row: Any, values: dict[str, Any]) -> bool:
+    for name, value in values.items():
+        current = getattr(row, name)
+        if name in ("hit_type", "hit", "worker"):
+            if current.pk != value.pk:
+                return True
+        elif current != value:
+            return True
+    return False
+
+
+# --- Upserts -------------------------------------------------------------------------------------
+
+
+def _ensure_hit_types(
+    account: RequesterAccount, hit_records: Sequence[records.HIT]
+) -> dict[str, HITType]:
+    """HIT type rows for every HIT type in the page (created from the HIT's own fields if new).
+
+    HIT types have no List/Get operation: a HIT carries its type's properties, so the newest HIT
+    seen defines them. Two queries plus one write per changed type.
+    """
+    wanted: dict[str, records.HIT] = {}
+    for record in hit_records:
+        if record.hit_type_id:
+            wanted[record.hit_type_id] = record
+    existing = {
+        ht.hit_type_id: ht for ht in HITType.objects.filter(account=account, hit_type_id__in=wanted)
+    }
+    new = [
+        HITType(account=account, hit_type_id=type_id, **_hit_type_values(record))
+        for type_id, record in wanted.items()
+        if type_id not in existing
+    ]
+    if new:
+        HITType.objects.bulk_create(new, ignore_conflicts=True)
+        existing = {
+            ht.hit_type_id: ht
+            for ht in HITType.objects.filter(account=account, hit_type_id__in=wanted)
+        }
+    changed = []
+    for type_id, record in wanted.items():
+        values = _hit_type_values(record)
+        hit_type = existing[type_id]
+        if _differs(hit_type, values):
+            for name, value in values.items():
+                setattr(hit_type, name, value)
+            changed.append(hit_type)
+    if changed:
+        HITType.objects.bulk_update(
+            changed, list(_hit_type_values(hit_records[0]).keys()) + ["updated_at"]
+        )
+    return existing
+
+
+def upsert_hits(
+    *, account: RequesterAccount, hit_records: Sequence[records.HIT]
+) -> tuple[dict[str, HIT], SyncCounts, set[str]]:
+    """Write a page of HITs. Returns the rows by HIT id, the counts, and the ids whose status or
+    counters changed (their assignments need a fresh look)."""
+    counts = SyncCounts(hits_seen=len(hit_records))
+    if not hit_records:
+        return {}, counts, set()
+    now = timezone.now()
+    hit_types = _ensure_hit_types(account, hit_records)
+    existing = {
+        hit.hit_id: hit
+        for hit in HIT.objects.filter(account=account, hit_id__in=[r.hit_id for r in hit_records])
+    }
+    to_create, to_update, changed_ids = [], [], set()
+    for record in hit_records:
+        values = _hit_values(record, hit_types[record.hit_type_id])
+        row = existing.get(record.hit_id)
+        if row is None:
+            to_create.append(HIT(account=account, hit_id=record.hit_id, synced_at=now, **values))
+            changed_ids.add(record.hit_id)
+        elif _differs(row, values):
+            if _counters(row) != _counters_of(values):
+                changed_ids.add(record.hit_id)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.synced_at = now
+            to_update.append(row)
+    if to_create:
+        HIT.objects.bulk_create(to_create, ignore_conflicts=True)
+    if to_update:
+        HIT.objects.bulk_update(to_update, HIT_FIELDS + ["synced_at"])
+    if to_create:
+        existing = {
+            hit.hit_id: hit
+            for hit in HIT.objects.filter(
+                account=account, hit_id__in=[r.hit_id for r in hit_records]
+            )
+        }
+    counts.hits_created, counts.hits_updated = len(to_create), len(to_update)
+    return existing, counts, changed_ids
+
+
+def _counters(hit: HIT) -> tuple:
+    return (
+        hit.status,
+        hit.max_assignments,
+        hit.assignments_pending,
+        hit.assignments_available,
+        hit.assignments_completed,
+    )
+
+
+def _counters_of(values: dict[str, Any]) -> tuple:
+    return (
+        values["status"],
+        values["max_assignments"],
+        values["assignments_pending"],
+        values["assignments_available"],
+        values["assignments_completed"],
+    )
+
+
+def _ensure_workers(account: RequesterAccount, worker_ids: Iterable[str]) -> dict[str, Worker]:
+    worker_ids = set(worker_ids)
+    if not worker_ids:
+        return {}
+    existing = {
+        w.worker_id: w for w in Worker.objects.filter(account=account, worker_id__in=worker_ids)
+    }
+    missing = worker_ids - existing.keys()
+    if missing:
+        Worker.objects.bulk_create(
+            [Worker(account=account, worker_id=wid) for wid in missing], ignore_conflicts=True
+        )
+        existing = {
+            w.worker_id: w for w in Worker.objects.filter(account=account, worker_id__in=worker_ids)
+        }
+    return existing
+
+
+def upsert_assignments(
+    *,
+    account: RequesterAccount,
+    hits: dict[str, HIT],
+    assignment_records: Sequence[records.Assignment],
+) -> SyncCounts:
+    """Write the assignments of a page of HITs (their HIT rows must exist). Refreshes the
+    denormalised counts of every worker whose assignments changed."""
+    counts = SyncCounts(assignments_seen=len(assignment_records))
+    if not assignment_records:
+        return counts
+    now = timezone.now()
+    workers = _ensure_workers(account, (r.worker_id for r in assignment_records))
+    ids = [r.assignment_id for r in assignment_records]
+    existing = {
+        a.assignment_id: a
+        for a in Assignment.objects.filter(account=account, assignment_id__in=ids)
+    }
+    to_create, to_update, touched_workers = [], [], set()
+    for record in assignment_records:
+        hit = hits.get(record.hit_id)
+        if hit is None:
+            logger.warning(
+                "assignment %s names HIT %s, which is not in this page; skipped",
+                record.assignment_id,
+                record.hit_id,
+            )
+            continue
+        row = existing.get(record.assignment_id)
+        values = _assignment_values(record, row)
+        if row is None:
+            to_create.append(
+                Assignment(
+                    account=account,
+                    assignment_id=record.assignment_id,
+                    hit=hit,
+                    hit_type_id=hit.hit_type_id,
+                    worker=workers[record.worker_id],
+                    synced_at=now,
+                    **values,
+                )
+            )
+            touched_workers.add(workers[record.worker_id].pk)
+        elif _differs(row, values):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.synced_at = now
+            to_update.append(row)
+            touched_workers.add(row.worker_id)
+    if to_create:
+        Assignment.objects.bulk_create(to_create, ignore_conflicts=True)
+    if to_update:
+        Assignment.objects.bulk_update(to_update, ASSIGNMENT_FIELDS + ["synced_at"])
+    refresh_worker_counts(worker_pks=touched_workers)
+    counts.assignments_created, counts.assignments_updated = len(to_create), len(to_update)
+    return counts
+
+
+def refresh_worker_counts(*, worker_pks: Iterable[int]) -> None:
+    """Recompute the denormalised counts of these workers in one UPDATE."""
+    worker_pks = list(worker_pks)
+    if not worker_pks:
+        return
+
+    def count(status: str | None) -> Coalesce:
+        assignments = Assignment.objects.filter(worker=OuterRef("pk"))
+        if status:
+            assignments = assignments.filter(status=status)
+        return Coalesce(
+            Subquery(assignments.values("worker").annotate(n=Count("pk")).values("n")[:1]), 0
+        )
+
+    last_submit = Subquery(
+        Assignment.objects.filter(worker=OuterRef("pk"))
+        .values("worker")
+        .annotate(m=Max("submit_time"))
+        .values("m")[:1]
+    )
+    Worker.objects.filter(pk__in=worker_pks).update(
+        assignments_submitted=count(None),
+        assignments_approved=count(AssignmentStatus.APPROVED),
+        assignments_rejected=count(AssignmentStatus.REJECTED),
+        last_submit_time=last_submit,
+    )
+
+
+# --- Sync services -------------------------------------------------------------------------------
+
+
+def _needs_assignments(hit: HIT, changed_ids: set[str], local_counts: dict[int, int]) -> bool:
+    """Whether the HIT's assignments must be listed again: it is new or its status or counters
+    moved (every accept, submit, approval, rejection or auto-approval moves them), or we hold fewer
+    assignments than MTurk has had submitted."""
+    if hit.hit_id in changed_ids:
+        return True
+    expected = hit.max_assignments - hit.assignments_available - hit.assignments_pending
+    return local_counts.get(hit.pk, 0) < expected
+
+
+def sync_hit_page(
+    *,
+    account: RequesterAccount,
+    gateway: Any,
+    hit_records: Sequence[records.HIT],
+    force_assignments: bool = False,
+) -> SyncCounts:
+    """Upsert one page of HITs and, for those that need it, all their assignments, in one transaction."""
+    with transaction.atomic():
+        hits, counts, changed_ids = upsert_hits(account=account, hit_records=hit_records)
+        local_counts = dict(
+            Assignment.objects.filter(hit__in=hits.values())
+            .values("hit")
+            .annotate(n=Count("pk"))
+            .values_list("hit", "n")
+        )
+        stale = [
+            hit
+            for hit in hits.values()
+            if force_assignments or _needs_assignments(hit, changed_ids, local_counts)
+        ]
+    assignment_records: list[records.Assignment] = []
+    for hit in stale:
+        for page in gateway.iter_assignment_pages(hit_id=hit.hit_id):
+            assignment_records.extend(page)
+    with transaction.atomic():
+        counts.add(
+            upsert_assignments(account=account, hits=hits, assignment_records=assignment_records)
+        )
+    counts.pages = 1
+    counts.hit_ids_refreshed = [hit.hit_id for hit in stale]
+    return counts
+
+
+OnPage = Callable[[SyncCounts], None]
+
+
+def sync_reviewable(
+    *, account: RequesterAccount, gateway: Any, on_page: OnPage | None = None
+) -> SyncCounts:
+    """ListReviewableHITs (both Reviewable and Reviewing), then the assignments of those that moved."""
+    total = SyncCounts()
+    for status in (HITStatus.REVIEWABLE, HITStatus.REVIEWING):
+        for page in gateway.iter_reviewable_hit_pages(status=status):
+            total.add(sync_hit_page(account=account, gateway=gateway, hit_records=page))
+            if on_page:
+                on_page(total)
+    return total
+
+
+def sync_full(
+    *,
+    account: RequesterAccount,
+    gateway: Any,
+    force_assignments: bool = False,
+    on_page: OnPage | None = None,
+) -> SyncCounts:
+    """ListHITs over every page; HITs that MTurk no longer lists are marked disposed (not deleted)."""
+    total = SyncCounts()
+    seen: set[str] = set()
+    for page in gateway.iter_hit_pages():
+        seen.update(record.hit_id for record in page)
+        total.add(
+            sync_hit_page(
+                account=account,
+                gateway=gateway,
+                hit_records=page,
+                force_assignments=force_assignments,
+            )
+        )
+        if on_page:
+            on_page(total)
+    total.hits_disposed = mark_disposed_except(account=account, seen_hit_ids=seen)
+    return total
+
+
+def mark_disposed_except(*, account: RequesterAccount, seen_hit_ids: set[str]) -> int:
+    """Mark disposed every live HIT row that a complete ListHITs did not return."""
+    known = HIT.objects.filter(account=account, disposed_at__isnull=True).values_list(
+        "hit_id", flat=True
+    )
+    gone = [hit_id for hit_id in known.iterator(chunk_size=2000) if hit_id not in seen_hit_ids]
+    disposed = 0
+    now = timezone.now()
+    # Chunks keep each statement under SQLite's bound-parameter limit.
+    for start in range(0, len(gone), 500):
+        chunk = gone[start : start + 500]
+        disposed += HIT.objects.filter(account=account, hit_id__in=chunk).update(
+            status=HITStatus.DISPOSED, disposed_at=now
+        )
+    return disposed
+
+
+def sync_one_hit(*, account: RequesterAccount, gateway: Any, hit_id: str) -> SyncCounts:
+    """GetHIT and all its assignments (used when a notification names the HIT)."""
+    from mturk.errors import NotFound
+
+    try:
+        record = gateway.get_hit(hit_id=hit_id)
+    except NotFound:
+        disposed = HIT.objects.filter(
+            account=account, hit_id=hit_id, disposed_at__isnull=True
+        ).update(status=HITStatus.DISPOSED, disposed_at=timezone.now())
+        return SyncCounts(hits_disposed=disposed)
+    return sync_hit_page(
+        account=account, gateway=gateway, hit_records=[record], force_assignments=True
+    )

@@ -1,0 +1,182 @@
+"""A per-account request budget shared by every caller of one MTurk account.
+
+MTurk publishes no rate limit and answers ``ThrottlingException`` ("Rate exceeded") when a requester
+goes too fast; botocore's retries then back off, but hammering the API wastes attempts and time. So
+we pace ourselves: one limiter per requester account, shared by all threads (in-process) or by all
+worker processes (Redis).
+
+Both limiters implement GCRA (the "generic cell rate algorithm", a token bucket expressed as one
+timestamp): ``rate_per_second`` is the sustained rate, ``burst`` how many calls may go back to back
+after an idle period. ``acquire()`` *reserves* the caller's slot and then sleeps until it, so waiting
+callers are served in arrival order and no slot is handed out twice. If the wait would exceed
+``timeout`` nothing is reserved and :class:`RateLimitTimeout` (a retryable ``Throttled``) is raised.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any, Protocol
+
+from mturk.errors import Throttled
+
+__all__ = [
+    "InProcessRateLimiter",
+    "RateLimitTimeout",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "build_rate_limiter",
+]
+
+
+class RateLimitTimeout(Throttled):
+    """Our own limiter could not grant a slot within the timeout (nothing was sent to MTurk)."""
+
+    def __init__(self, wait: float, timeout: float) -> None:
+        super().__init__(
+            f"rate limit: a slot is {wait:.3f}s away, more than the {timeout:.3f}s timeout",
+            code="RateLimitTimeout",
+        )
+        self.wait = wait
+
+
+class RateLimiter(Protocol):
+    def acquire(self, timeout: float | None = None) -> float:
+        """Block until a request may be sent; return the seconds waited."""
+        ...
+
+
+def _check(rate_per_second: float, burst: int) -> tuple[float, float]:
+    if not rate_per_second > 0:
+        raise ValueError("rate_per_second must be > 0")
+    if burst < 1:
+        raise ValueError("burst must be >= 1")
+    interval = 1.0 / float(rate_per_second)
+    return interval, (int(burst) - 1) * interval
+
+
+class InProcessRateLimiter:
+    """Thread-safe GCRA limiter for one process."""
+
+    def __init__(self, rate_per_second: float, burst: int = 1, *, clock=time.monotonic) -> None:
+        self.rate_per_second = float(rate_per_second)
+        self.burst = int(burst)
+        self._interval, self._tolerance = _check(rate_per_second, burst)
+        self._clock = clock
+        self._tat = 0.0  # theoretical arrival time of the next request
+        self._lock = threading.Lock()
+
+    def reserve(self, timeout: float | None = None) -> float:
+        """Reserve a slot without sleeping; return how long until it (raise if beyond timeout)."""
+        with self._lock:
+            now = self._clock()
+            tat = max(self._tat, now)
+            wait = max(0.0, tat - self._tolerance - now)
+            if timeout is not None and wait > timeout:
+                raise RateLimitTimeout(wait, timeout)
+            self._tat = tat + self._interval
+            return wait
+
+    def acquire(self, timeout: float | None = None) -> float:
+        wait = self.reserve(timeout)
+        if wait > 0:
+            time.sleep(wait)
+        return wait
+
+
+# The script runs atomically in Redis and uses Redis's own clock, so processes on machines with
+# skewed clocks still share one schedule. Values travel as strings: Lua numbers returned to Redis
+# are truncated to integers.
+_GCRA_LUA = """
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+if max_wait >= 0 and wait > max_wait then
+  return {0, tostring(wait)}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX',
+  math.ceil((new_tat - now + tolerance) * 1000) + 1000)
+return {1, tostring(wait)}
+"""
+
+
+class RedisRateLimiter:
+    """GCRA limiter whose state is one Redis key, so several worker processes share one budget.
+
+    ``redis_client_or_url``: a ``redis.Redis`` client or a ``redis://`` URL. The key expires on its
+    own once idle, so abandoned accounts leave nothing behind.
+    """
+
+    def __init__(
+        self,
+        redis_client_or_url: Any,
+        key: str,
+        rate_per_second: float,
+        burst: int = 1,
+    ) -> None:
+        if isinstance(redis_client_or_url, str):
+            import redis
+
+            redis_client_or_url = redis.Redis.from_url(redis_client_or_url)
+        self.redis = redis_client_or_url
+        self.key = key
+        self.rate_per_second = float(rate_per_second)
+        self.burst = int(burst)
+        self._interval, self._tolerance = _check(rate_per_second, burst)
+        self._script = self.redis.register_script(_GCRA_LUA)
+
+    def reserve(self, timeout: float | None = None) -> float:
+        granted, wait = self._script(
+            keys=[self.key],
+            args=[
+                repr(self._interval),
+                repr(self._tolerance),
+                "-1" if timeout is None else repr(float(timeout)),
+            ],
+        )
+        wait_s = float(wait)
+        if not int(granted):
+            raise RateLimitTimeout(wait_s, float(timeout or 0.0))
+        return wait_s
+
+    def acquire(self, timeout: float | None = None) -> float:
+        wait = self.reserve(timeout)
+        if wait > 0:
+            time.sleep(wait)
+        return wait
+
+
+_in_process: dict[str, InProcessRateLimiter] = {}
+_in_process_lock = threading.Lock()
+
+
+def build_rate_limiter(
+    *,
+    key: str,
+    rate_per_second: float,
+    burst: int = 1,
+    redis_url: str | None = None,
+) -> InProcessRateLimiter | RedisRateLimiter:
+    """The account's limiter: Redis-backed when ``redis_url`` is a redis:// / rediss:// / unix://
+    URL (the broker), otherwise one in-process limiter per ``key`` (the same object is returned for
+    the same key and settings, so every gateway of an account in this process shares it)."""
+    if redis_url and redis_url.split(":", 1)[0] in ("redis", "rediss", "unix"):
+        return RedisRateLimiter(redis_url, f"mturk:ratelimit:{key}", rate_per_second, burst)
+    with _in_process_lock:
+        limiter = _in_process.get(key)
+        if (
+            limiter is None
+            or not math.isclose(limiter.rate_per_second, rate_per_second)
+            or limiter.burst != burst
+        ):
+            limiter = InProcessRateLimiter(rate_per_second, burst)
+            _in_process[key] = limiter
+        return limiter

@@ -1,0 +1,175 @@
+"""Notifications through SQS: the emulator sends to moto's SQS; the consumer records each document
+once, applies it by re-reading MTurk, and deletes the message only after that is committed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.core.management import call_command
+
+from dashboard.models import NotificationEvent
+from dashboard.notifications import consume_queue, sqs_queue_for
+from hits.models import Assignment
+from mturk.sqs import SqsMessage, endpoint_and_region
+from tests.hits.test_sync import create_hits, work
+
+pytestmark = pytest.mark.django_db
+
+EVENTS = [
+    "AssignmentAccepted",
+    "AssignmentSubmitted",
+    "AssignmentApproved",
+    "AssignmentReturned",
+    "AssignmentAbandoned",
+    "HITReviewable",
+    "HITExpired",
+]
+
+
+@pytest.fixture
+def sqs_account(emulator_account, sqs_queue_url):
+    emulator_account.sqs_queue_url = sqs_queue_url
+    emulator_account.save()
+    return emulator_account
+
+
+def wire(gateway, hit_id: str, queue_url: str) -> None:
+    hit_type_id = gateway.get_hit(hit_id=hit_id).hit_type_id
+    gateway.update_notification_settings(
+        hit_type_id=hit_type_id, destination=queue_url, transport="SQS", event_types=EVENTS
+    )
+
+
+def test_events_through_sqs_reach_the_mirror_once(sqs_account, account_gateway, fresh_emulator):
+    (hit_id,) = create_hits(account_gateway, 1)
+    wire(account_gateway, hit_id, sqs_account.sqs_queue_url)
+    assignment_id = work(fresh_emulator.control, hit_id, "AWORKERONE0001")
+    assert fresh_emulator.control.post("notifications/drain", {"timeout": 10})
+
+    counts = consume_queue(
+        account=sqs_account, queue=sqs_queue_for(sqs_account), gateway=account_gateway
+    )
+    again = consume_queue(
+        account=sqs_account, queue=sqs_queue_for(sqs_account), gateway=account_gateway
+    )
+
+    assert counts.received >= 2 and counts.recorded >= 2 and counts.deleted == counts.received
+    assert again.received == 0
+    assert Assignment.objects.filter(assignment_id=assignment_id, status="Submitted").exists()
+    assert (
+        NotificationEvent.objects.filter(account=sqs_account, applied_at__isnull=True).count() == 0
+    )
+
+
+class FakeQueue:
+    """A queue that hands out given bodies once and remembers what was deleted (the consumer's
+    contract with SQS, used to test ordering and duplicates deterministically)."""
+
+    def __init__(self, bodies: list[str]) -> None:
+        self.messages = [
+            SqsMessage(message_id=str(n), receipt_handle=f"rh-{n}", body=b)
+            for n, b in enumerate(bodies)
+        ]
+        self.deleted: list[str] = []
+
+    def receive(self, *, max_messages: int, wait_seconds: int) -> list[SqsMessage]:
+        batch, self.messages = self.messages[:max_messages], self.messages[max_messages:]
+        return batch
+
+    def delete(self, message: SqsMessage) -> None:
+        self.deleted.append(message.message_id)
+
+
+def _document(
+    hit_id: str, event_type: str = "AssignmentSubmitted", doc_id: str | None = None
+) -> str:
+    return json.dumps(
+        {
+            "EventDocVersion": "2014-08-15",
+            "EventDocId": doc_id or uuid.uuid4().hex,
+            "CustomerId": "A1REQUESTER",
+            "Events": [
+                {
+                    "EventType": event_type,
+                    "EventTimestamp": "2026-11-23T10:00:00Z",
+                    "HITTypeId": "3X",
+                    "HITId": hit_id,
+                }
+            ],
+        }
+    )
+
+
+def test_duplicates_and_out_of_order_documents_converge(
+    sqs_account, account_gateway, fresh_emulator
+):
+    (hit_id,) = create_hits(account_gateway, 1)
+    assignment_id = work(fresh_emulator.control, hit_id, "AWORKERONE0001")
+    account_gateway.approve_assignment(assignment_id=assignment_id)
+    approved, submitted = (
+        _document(hit_id, "AssignmentApproved"),
+        _document(hit_id, "AssignmentSubmitted"),
+    )
+    queue = FakeQueue([approved, submitted, approved, submitted])  # newest first, each twice
+
+    counts = consume_queue(account=sqs_account, queue=queue, gateway=account_gateway)
+
+    assert (counts.received, counts.recorded, counts.duplicates, counts.applied) == (4, 2, 2, 2)
+    assert queue.deleted == ["0", "1", "2", "3"]
+    assert Assignment.objects.get(assignment_id=assignment_id).status == "Approved"
+
+
+def test_messages_that_are_not_event_documents_are_kept_and_deleted(sqs_account, account_gateway):
+    queue = FakeQueue(
+        ["not json", json.dumps({"EventDocId": "x", "Events": [{"EventType": "Explode"}]})]
+    )
+
+    counts = consume_queue(account=sqs_account, queue=queue, gateway=account_gateway)
+
+    assert counts.invalid == 2 and queue.deleted == ["0", "1"]
+    kept = NotificationEvent.objects.filter(account=sqs_account)
+    assert kept.count() == 2 and all(e.applied_at is None and e.error for e in kept)
+
+
+def test_a_message_stays_in_the_queue_when_mturk_cannot_be_reached(
+    sqs_account, account_gateway, fresh_emulator
+):
+    (hit_id,) = create_hits(account_gateway, 1)
+    fresh_emulator.control.set_faults(fault_rate=1.0)
+    queue = FakeQueue([_document(hit_id)])
+
+    counts = consume_queue(account=sqs_account, queue=queue, gateway=account_gateway)
+
+    assert counts.left_for_retry == 1 and queue.deleted == []
+    event = NotificationEvent.objects.get(account=sqs_account)
+    assert event.applied_at is None and "ServiceFault" in event.error
+
+
+def test_consume_notifications_command_drains_the_queue(
+    sqs_account, account_gateway, fresh_emulator, capsys
+):
+    (hit_id,) = create_hits(account_gateway, 1)
+    wire(account_gateway, hit_id, sqs_account.sqs_queue_url)
+    work(fresh_emulator.control, hit_id, "AWORKERONE0001")
+    fresh_emulator.control.post("notifications/drain", {"timeout": 10})
+
+    call_command("consume_notifications", "--account", sqs_account.slug, "--once")
+
+    out = capsys.readouterr().out
+    assert f"{sqs_account.slug}: received " in out and "invalid 0, left for retry 0" in out
+    assert Assignment.objects.filter(account=sqs_account).count() == 1
+
+
+def test_queue_urls_name_their_endpoint_and_region():
+    assert endpoint_and_region("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == (
+        "https://sqs.eu-west-1.amazonaws.com",
+        "eu-west-1",
+    )
+    assert endpoint_and_region("http://127.0.0.1:5000/123456789012/q") == (
+        "http://127.0.0.1:5000",
+        "us-east-1",
+    )
+    with pytest.raises(ValueError):
+        endpoint_and_region("ftp://example.org/q")

@@ -1,0 +1,275 @@
+"""The SNS webhook: verified, recorded once, applied once; everything else refused with nothing applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from dashboard.enums import Environment
+from dashboard.models import NotificationEvent, SyncState
+from dashboard.notifications import confirm_subscription, verifier_for
+from hits.models import Assignment
+from mturk.sns import SnsVerifier
+from tests.hits.test_sync import create_hits, work
+
+pytestmark = pytest.mark.django_db
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:mturk-events"
+VECTORS = sorted(
+    (Path(__file__).resolve().parents[3] / "shared" / "vectors" / "sns").glob("*.json")
+)
+
+
+@pytest.fixture
+def sns_account(emulator_account, fresh_emulator):
+    emulator_account.sns_topic_arn = TOPIC
+    emulator_account.sns_trusted_certificate = fresh_emulator.emulator.notifier.cert_pem()
+    emulator_account.save()
+    return emulator_account
+
+
+def event_document(
+    hit_id: str, assignment_id: str | None = None, event_type: str = "AssignmentSubmitted"
+) -> dict:
+    event = {
+        "EventType": event_type,
+        "EventTimestamp": "2026-11-23T10:00:00Z",
+        "HITTypeId": "3HITTYPE",
+        "HITId": hit_id,
+    }
+    if assignment_id:
+        event["AssignmentId"] = assignment_id
+    return {
+        "EventDocVersion": "2014-08-15",
+        "EventDocId": uuid.uuid4().hex,
+        "CustomerId": "A1REQUESTER",
+        "Events": [event],
+    }
+
+
+def signed(emulator, document: dict, *, version: str = "2", topic: str = TOPIC) -> dict:
+    message = {
+        "Type": "Notification",
+        "MessageId": str(uuid.uuid4()),
+        "TopicArn": topic,
+        "Subject": "1700000000000",
+        "Message": json.dumps(document),
+        "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "UnsubscribeURL": f"{emulator.endpoint_url}/_emulator/sns/unsubscribe",
+    }
+    return emulator.emulator.notifier.sign(message, version)
+
+
+def post(client, slug: str, message: dict | str | bytes, message_type: str | None = None):
+    body = message if isinstance(message, str | bytes) else json.dumps(message)
+    headers = {
+        "x-amz-sns-message-type": message_type
+        or (message.get("Type") if isinstance(message, dict) else "Notification")
+    }
+    return client.post(
+        reverse("sns-webhook", kwargs={"slug": slug}),
+        data=body,
+        content_type="text/plain; charset=UTF-8",
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_valid_messages_are_applied_once(
+    client,
+    sns_account,
+    account_gateway,
+    fresh_emulator,
+    eager_celery,
+    version,
+    django_capture_on_commit_callbacks,
+):
+    (hit_id,) = create_hits(account_gateway, 1)
+    assignment_id = work(fresh_emulator.control, hit_id, "AWORKERONE0001")
+    message = signed(fresh_emulator, event_document(hit_id, assignment_id), version=version)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post(client, sns_account.slug, message)
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = post(client, sns_account.slug, message)
+
+    assert (first.status_code, first.json()) == (200, {"status": "recorded"})
+    assert (replay.status_code, replay.json()) == (200, {"status": "duplicate"})
+    event = NotificationEvent.objects.get(account=sns_account)
+    assert event.applied_at is not None and event.attempts == 1 and event.source == "sns"
+    assert Assignment.objects.filter(assignment_id=assignment_id, account=sns_account).exists()
+
+
+def _refused(response, status: int, account) -> None:
+    assert response.status_code == status
+    assert NotificationEvent.objects.filter(account=account, applied_at__isnull=False).count() == 0
+    assert Assignment.objects.filter(account=account).count() == 0
+
+
+def test_tampered_body_is_refused(client, sns_account, fresh_emulator, account_gateway):
+    (hit_id,) = create_hits(account_gateway, 1)
+    message = signed(fresh_emulator, event_document(hit_id))
+    message["Message"] = message["Message"].replace("AssignmentSubmitted", "AssignmentApproved")
+
+    response = post(client, sns_account.slug, message)
+
+    _refused(response, 403, sns_account)
+    assert NotificationEvent.objects.count() == 0
+    state = SyncState.objects.get(account=sns_account)
+    assert state.webhook_rejections == 1 and "signature" in state.last_webhook_rejection
+
+
+def test_wrong_topic_is_refused(client, sns_account, fresh_emulator, account_gateway):
+    (hit_id,) = create_hits(account_gateway, 1)
+    message = signed(
+        fresh_emulator,
+        event_document(hit_id),
+        topic="arn:aws:sns:us-east-1:123456789012:someone-else",
+    )
+
+    _refused(post(client, sns_account.slug, message), 403, sns_account)
+    assert NotificationEvent.objects.count() == 0
+
+
+def test_malformed_json_oversize_unknown_account_and_wrong_method(client, sns_account):
+    _refused(post(client, sns_account.slug, "{not json", "Notification"), 400, sns_account)
+    _refused(post(client, sns_account.slug, "x" * (300 * 1024), "Notification"), 413, sns_account)
+    _refused(post(client, "no-such-account", "{}", "Notification"), 404, sns_account)
+    assert client.get(reverse("sns-webhook", kwargs={"slug": sns_account.slug})).status_code == 405
+    assert SyncState.objects.get(account=sns_account).webhook_rejections == 2
+
+
+def test_signed_but_not_an_event_document_is_refused_and_kept(client, sns_account, fresh_emulator):
+    message = signed(fresh_emulator, {"hello": "world"})
+
+    response = post(client, sns_account.slug, message)
+
+    assert response.status_code == 400, response.json()
+    assert "not an MTurk event document" in response.json()["error"]
+    kept = NotificationEvent.objects.get(account=sns_account)
+    assert (
+        kept.event_doc_id.startswith("invalid-")
+        and kept.applied_at is None
+        and "EventDocId" in kept.error
+    )
+
+
+def test_header_type_must_match_body(client, sns_account, fresh_emulator, account_gateway):
+    (hit_id,) = create_hits(account_gateway, 1)
+    message = signed(fresh_emulator, event_document(hit_id))
+
+    _refused(
+        post(client, sns_account.slug, message, message_type="SubscriptionConfirmation"),
+        400,
+        sns_account,
+    )
+
+
+def test_emulator_account_without_trusted_certificate_refuses_everything(
+    client, emulator_account, fresh_emulator, account_gateway
+):
+    emulator_account.sns_topic_arn = TOPIC
+    emulator_account.save()
+    (hit_id,) = create_hits(account_gateway, 1)
+
+    _refused(
+        post(client, emulator_account.slug, signed(fresh_emulator, event_document(hit_id))),
+        403,
+        emulator_account,
+    )
+
+
+@pytest.fixture
+def aws_account(emulator_account):
+    """A sandbox account: trusts SNS's own certificates, fetched from sns.<region>.amazonaws.com."""
+    emulator_account.environment = Environment.SANDBOX
+    emulator_account.endpoint_url = ""
+    emulator_account.save()
+    return emulator_account
+
+
+def _vector(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in VECTORS if not _vector(p).get("lambda_format")], ids=lambda p: p.stem
+)
+def test_real_aws_signed_messages_pass_the_signature_check(client, aws_account, monkeypatch, path):
+    vector = _vector(path)
+    message = vector["message"]
+    aws_account.sns_topic_arn = message["TopicArn"]
+    aws_account.save()
+    fetched: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        return vector["cert_pem"].encode()
+
+    monkeypatch.setattr(
+        "dashboard.notifications._verifiers", {("aws", ""): SnsVerifier(fetch_certificate=fetch)}
+    )
+
+    response = post(client, aws_account.slug, message)
+    tampered = dict(message, Timestamp=message["Timestamp"].replace("0", "1", 1))
+    refused = post(client, aws_account.slug, tampered)
+
+    assert fetched and fetched[0] == vector["signing_cert_url"]
+    if message["Type"] == "SubscriptionConfirmation":
+        assert response.status_code == 200 and response.json() == {"status": "confirmation"}
+    else:
+        # Authentic, but AWS's test messages are not MTurk event documents: refused after the check.
+        assert (
+            response.status_code == 400
+            and "not an MTurk event document" in response.json()["error"]
+        )
+    assert refused.status_code == 403
+
+
+def test_foreign_certificate_urls_are_refused_without_fetching(client, aws_account, monkeypatch):
+    vector = _vector(VECTORS[0])
+    aws_account.sns_topic_arn = vector["message"]["TopicArn"]
+    aws_account.save()
+    fetched: list[str] = []
+    monkeypatch.setattr(
+        "dashboard.notifications._verifiers",
+        {
+            ("aws", ""): SnsVerifier(
+                fetch_certificate=lambda url: fetched.append(url) or vector["cert_pem"].encode()
+            )
+        },
+    )
+
+    for url in [
+        "http://sns.us-east-1.amazonaws.com/cert.pem",
+        "https://sns.evil.com/cert.pem",
+        "https://sns.us-east-1.amazonaws.com.evil.com/x.pem",
+        "https://sns.us-east-1.amazonaws.com/cert.txt",
+    ]:
+        response = post(client, aws_account.slug, dict(vector["message"], SigningCertURL=url))
+        assert response.status_code == 403, url
+    assert fetched == []
+
+
+def test_subscription_confirmation_is_fetched_only_from_trusted_hosts(sns_account, fresh_emulator):
+    assert (
+        confirm_subscription(
+            account=sns_account, subscribe_url="https://evil.example.com/confirm?Token=x"
+        )
+        is False
+    )
+    assert (
+        confirm_subscription(
+            account=sns_account, subscribe_url="http://127.0.0.1:1/_emulator/sns/confirm?Token=x"
+        )
+        is False
+    )
+
+
+def test_verifiers_are_shared_per_trust_setting(sns_account, aws_account):
+    assert verifier_for(aws_account) is verifier_for(aws_account)
