@@ -7,3 +7,7 @@ class DashboardConfig(AppConfig):
     name = "dashboard"
     verbose_name = "Dashboard"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Register the job kinds this app provides, in the web process and in every worker.
+        from dashboard import job_handlers  # noqa: F401

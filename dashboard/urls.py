@@ -16,6 +16,19 @@ urlpatterns = [
     path("a/<slug:slug>/settings/", views.account_edit, name="account-edit"),
     path("a/<slug:slug>/members/", views.account_members, name="account-members"),
     path("a/<slug:slug>/audit/", views.audit_log, name="audit-log"),
+    path("a/<slug:slug>/sync/", views.sync_now, name="sync-now"),
+    path("a/<slug:slug>/notifications/", views.notifications, name="account-notifications"),
+    path(
+        "a/<slug:slug>/notifications/configure/",
+        views.notifications_configure,
+        name="notifications-configure",
+    ),
+    path("a/<slug:slug>/notifications/test/", views.notifications_test, name="notifications-test"),
+    path(
+        "a/<slug:slug>/notifications/wire-emulator/",
+        views.notifications_wire_emulator,
+        name="notifications-wire-emulator",
+    ),
     path("a/<slug:slug>/jobs/", views.job_list, name="job-list"),
     path("a/<slug:slug>/jobs/<int:pk>/", views.job_detail, name="job-detail"),
 ]

@@ -8,16 +8,25 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
-from dashboard import services
+from dashboard import notification_setup, services
 from dashboard.enums import Action
-from dashboard.forms import AddMemberForm, RemoveMemberForm, RequesterAccountForm
-from dashboard.health import health_report
+from dashboard.forms import (
+    AddMemberForm,
+    NotificationSettingsForm,
+    RemoveMemberForm,
+    RequesterAccountForm,
+    SyncNowForm,
+    TestEventForm,
+)
+from dashboard.health import account_sync_health, health_report
+from dashboard.jobs import start_job
 from dashboard.models import AuditEvent, Job, RequesterAccount
 from dashboard.permissions import account_for_user
 
@@ -53,6 +62,8 @@ def account_overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "account": account,
         "recent_jobs": account.jobs.select_related("created_by")[:5],
         "recent_audit": account.audit_events.all()[:8],
+        "health": account_sync_health(account),
+        "sync_form": SyncNowForm(),
     }
     return render(request, "dashboard/account_overview.html", context)
 
@@ -183,3 +194,113 @@ def job_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, report = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+# --- Sync and notifications ----------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def sync_now(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Start a sync of the account as a job and show its progress."""
+    account = account_for_user(request, slug)
+    form = SyncNowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Unknown kind of sync.")
+        return redirect(account)
+    kind = form.cleaned_data["kind"]
+    job = start_job(
+        account=account,
+        kind="sync",
+        title=f"Sync now: {dict(form.fields['kind'].choices)[kind].lower()}",
+        parameters={"kind": kind},
+        created_by=request.user,
+    )
+    return redirect(job)
+
+
+@require_GET
+@login_required
+def notifications(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug, Action.MANAGE_ACCOUNTS)
+    return render(request, "dashboard/notifications.html", _notifications_context(request, account))
+
+
+def _notifications_context(
+    request: HttpRequest, account: RequesterAccount, **forms: object
+) -> dict[str, object]:
+    webhook_url = request.build_absolute_uri(reverse("sns-webhook", kwargs={"slug": account.slug}))
+    return {
+        "account": account,
+        "webhook_url": webhook_url,
+        "settings_form": forms.get("settings_form") or NotificationSettingsForm(account=account),
+        "test_form": forms.get("test_form") or TestEventForm(account=account),
+        "hit_types": account.hit_types.order_by("title"),
+        "sqs_policy": notification_setup.sqs_queue_policy(account.sqs_queue_url)
+        if account.sqs_queue_url
+        else "",
+        "sns_policy": notification_setup.sns_topic_policy(account.sns_topic_arn),
+        "recent_events": account.notification_events.all()[:10],
+    }
+
+
+@require_POST
+@login_required
+def notifications_configure(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug, Action.MANAGE_ACCOUNTS)
+    form = NotificationSettingsForm(request.POST, account=account)
+    if not form.is_valid():
+        return render(
+            request,
+            "dashboard/notifications.html",
+            _notifications_context(request, account, settings_form=form),
+        )
+    job = start_job(
+        account=account,
+        kind="notifications.configure",
+        title=f"Notification settings for {len(form.cleaned_data['hit_type_ids'])} HIT type(s)",
+        parameters=form.cleaned_data,
+        created_by=request.user,
+    )
+    return redirect(job)
+
+
+@require_POST
+@login_required
+def notifications_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    account = account_for_user(request, slug, Action.MANAGE_ACCOUNTS)
+    form = TestEventForm(request.POST, account=account)
+    if not form.is_valid():
+        return render(
+            request,
+            "dashboard/notifications.html",
+            _notifications_context(request, account, test_form=form),
+        )
+    job = start_job(
+        account=account,
+        kind="notifications.test",
+        title=f"Test {form.cleaned_data['event_type']} event through {form.cleaned_data['transport']}",
+        parameters=form.cleaned_data,
+        created_by=request.user,
+    )
+    return redirect(job)
+
+
+@require_POST
+@login_required
+def notifications_wire_emulator(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Emulator accounts: pin the emulator's certificate and subscribe our webhook (a quick local call)."""
+    account = account_for_user(request, slug, Action.MANAGE_ACCOUNTS)
+    webhook_url = request.build_absolute_uri(reverse("sns-webhook", kwargs={"slug": account.slug}))
+    try:
+        notification_setup.wire_emulator_sns(
+            account=account, webhook_url=webhook_url, actor=request.user
+        )
+    except (ValueError, OSError) as exc:
+        messages.error(request, f"Could not wire the emulator: {exc}")
+    else:
+        messages.success(
+            request,
+            "The emulator now posts this account's SNS events to the webhook (the subscription confirms itself).",
+        )
+    return redirect("account-notifications", slug=account.slug)

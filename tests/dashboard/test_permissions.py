@@ -27,6 +27,14 @@ ACCOUNT_VIEWS = {
     "audit-log": Action.VIEW,
     "job-list": Action.VIEW,
     "job-detail": Action.VIEW,
+    "account-notifications": Action.MANAGE_ACCOUNTS,
+}
+# Views that only take POST, with the status an allowed user gets for an empty (invalid) post.
+ACCOUNT_POST_VIEWS = {
+    "sync-now": (Action.VIEW, 302),
+    "notifications-configure": (Action.MANAGE_ACCOUNTS, 200),
+    "notifications-test": (Action.MANAGE_ACCOUNTS, 200),
+    "notifications-wire-emulator": (Action.MANAGE_ACCOUNTS, 302),
 }
 
 
@@ -87,7 +95,22 @@ def test_every_account_view_is_in_the_matrix():
         if route.startswith("a/<slug:slug>/")
     }
 
-    assert account_views == set(ACCOUNT_VIEWS)
+    assert account_views == set(ACCOUNT_VIEWS) | set(ACCOUNT_POST_VIEWS)
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "staff", "admin", "other_staff"])
+@pytest.mark.parametrize("view_name", sorted(ACCOUNT_POST_VIEWS))
+def test_post_view_permission_matrix(personas, account, other_account, persona, view_name):
+    action, allowed_status = ACCOUNT_POST_VIEWS[view_name]
+    url = reverse(view_name, kwargs={"slug": account.slug})
+
+    response = personas[persona].post(url, {})
+
+    expected = _expected(persona, action)
+    assert response.status_code == (allowed_status if expected == 200 else expected)
+    if persona == "anonymous":
+        assert response["Location"].startswith(reverse("login"))
+    assert personas[persona].get(url).status_code == 405
 
 
 @pytest.mark.parametrize(
