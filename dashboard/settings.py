@@ -303,6 +303,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The demo (seed_demo): where its emulator account points, and where the emulator reaches our webhook.
+DEMO_EMULATOR_URL = env_str("DEMO_EMULATOR_URL", "http://127.0.0.1:8765/")
+DEMO_WEBHOOK_BASE_URL = env_str("DEMO_WEBHOOK_BASE_URL", "http://127.0.0.1:8000")
+
 # How long one sync may hold an account's lock before another may take over (a crashed worker).
 SYNC_LOCK_SECONDS = env_int("SYNC_LOCK_SECONDS", 1800, minimum=10)
 

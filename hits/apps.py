@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class HitsConfig(AppConfig):
     name = "hits"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Register this app's job kinds in the web process and in every worker.
+        from hits import demo  # noqa: F401

@@ -1,0 +1,149 @@
+"""The demo study that `seed_demo` publishes on the emulator account, so a newcomer sees the crowd's
+answers arrive within a minute of `make run`: 30 HITs of an HTMLQuestion with a radio group, a
+checkbox and a text box, wired to our SNS webhook.
+
+It runs as a job in the worker (the emulator and the web server start alongside it), and it is
+idempotent: HITs already published (recognised by their annotation) are not published again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from dashboard.jobs import JobFailed, Progress, job_handler
+from dashboard.models import Job, RequesterAccount
+from dashboard.mturk_access import CallStatsRecorder, gateway_for
+from dashboard.notification_setup import DEFAULT_EVENT_TYPES, wire_emulator_sns
+from mturk.errors import MTurkError
+from mturk.tokens import request_token
+
+DEMO_HITS = 30
+ANIMALS = ["cat", "dog", "rabbit", "parrot", "hamster"]
+QUESTION_TEMPLATE = """<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">
+<HTMLContent><![CDATA[<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Which animal is this?</title></head>
+<body>
+<form name="mturk_form" method="post" id="mturk_form" action="https://www.mturk.com/mturk/externalSubmit">
+<input type="hidden" name="assignmentId" id="assignmentId" value="">
+<h2>Photo {number}: which animal is in the picture?</h2>
+<p><em>(Picture {number} of the demo set.)</em></p>
+<fieldset><legend>Animal</legend>
+{radios}
+</fieldset>
+<p><label><input type="checkbox" name="blurry" value="yes"> The picture is blurry</label></p>
+<p><label>Anything else we should know?<br><textarea name="comment" rows="3" cols="60"></textarea></label></p>
+<p><input type="submit" id="submitButton" value="Submit"></p>
+</form>
+</body></html>]]></HTMLContent>
+<FrameHeight>600</FrameHeight>
+</HTMLQuestion>"""
+
+
+def demo_question(number: int) -> str:
+    radios = "\n".join(
+        f'<label><input type="radio" name="animal" value="{animal}" required> {animal.title()}</label><br>'
+        for animal in ANIMALS
+    )
+    return QUESTION_TEMPLATE.format(number=number, radios=radios)
+
+
+def _wait_until(check: Any, *, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            check()
+            return
+        except (MTurkError, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise JobFailed(f"{what} did not answer within {seconds:.0f} s: {exc}") from None
+            time.sleep(1)
+
+
+def _emulator_post(account: RequesterAccount, path: str, body: dict[str, Any]) -> None:
+    url = account.effective_endpoint_url.rstrip("/") + "/_emulator/" + path
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the account's own emulator
+        pass
+
+
+@job_handler("demo.publish")
+def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
+    account = job.account
+    recorder = CallStatsRecorder(account)
+    gateway = gateway_for(account, recorder=recorder)
+    try:
+        progress.note("Waiting for the emulator")
+        _wait_until(gateway.get_account_balance, seconds=120, what="The emulator")
+        webhook_base = job.parameters.get("webhook_base_url") or settings.DEMO_WEBHOOK_BASE_URL
+        webhook_url = webhook_base.rstrip("/") + reverse(
+            "sns-webhook", kwargs={"slug": account.slug}
+        )
+        if job.parameters.get("wait_for_web", True):
+            progress.note("Waiting for the web server")
+            _wait_until(
+                lambda: urllib.request.urlopen(
+                    webhook_base.rstrip("/") + "/healthz", timeout=5
+                ).close(),
+                seconds=120,
+                what="The web server",
+            )
+        wire_emulator_sns(account=account, webhook_url=webhook_url, actor=job.created_by)
+        account.refresh_from_db()
+
+        hit_type_id = gateway.create_hit_type(
+            title="Demo study: which animal is in the picture?",
+            description="Look at a photo, say which animal it shows, and whether it is blurry.",
+            reward="0.05",
+            assignment_duration_seconds=600,
+            auto_approval_delay_seconds=3 * 86400,
+            keywords="demo, image, animals",
+        )
+        gateway.update_notification_settings(
+            hit_type_id=hit_type_id,
+            destination=account.sns_topic_arn,
+            transport="SNS",
+            event_types=DEFAULT_EVENT_TYPES,
+        )
+        published = {
+            hit.requester_annotation
+            for page in gateway.iter_hit_pages()
+            for hit in page
+            if (hit.requester_annotation or "").startswith("demo:")
+        }
+        progress.set_total(DEMO_HITS)
+        created = 0
+        for number in range(1, DEMO_HITS + 1):
+            annotation = f"demo:{number}"
+            if annotation not in published:
+                result = gateway.create_hit_with_hit_type(
+                    hit_type_id=hit_type_id,
+                    lifetime_seconds=7 * 86400,
+                    max_assignments=3,
+                    question=demo_question(number),
+                    requester_annotation=annotation,
+                    token=request_token(f"demo-{account.pk}", number),
+                )
+                _emulator_post(
+                    account,
+                    "ground-truth",
+                    {
+                        "HITId": result.hit.hit_id,
+                        "GroundTruth": {"animal": ANIMALS[number % len(ANIMALS)]},
+                    },
+                )
+                created += result.created
+            progress.advance(message=f"HIT {number} of {DEMO_HITS}")
+    finally:
+        recorder.flush()
+    return {"hit_type_id": hit_type_id, "created": created, "url": account.get_absolute_url()}

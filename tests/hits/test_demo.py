@@ -1,0 +1,84 @@
+"""The demo study: published on the emulator by a job, wired to the webhook, idempotent."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from dashboard.enums import JobState
+from dashboard.jobs import run_job, start_job
+from dashboard.models import Job, RequesterAccount
+from hits.demo import DEMO_HITS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_study_is_published_once(emulator_account, fresh_emulator):
+    params = {"webhook_base_url": "http://127.0.0.1:8000", "wait_for_web": False}
+    first = start_job(
+        account=emulator_account, kind="demo.publish", title="demo", parameters=params
+    )
+    second = start_job(
+        account=emulator_account, kind="demo.publish", title="demo again", parameters=params
+    )
+
+    assert run_job(job_id=first.pk) == JobState.SUCCEEDED
+    assert run_job(job_id=second.pk) == JobState.SUCCEEDED
+
+    truth = fresh_emulator.control.truth("hits", "hit_types")
+    assert len(truth["hits"]) == DEMO_HITS
+    assert {h["MaxAssignments"] for h in truth["hits"]} == {3}
+    (hit_type,) = truth["hit_types"]
+    assert hit_type["NotificationActive"] and hit_type["Notification"]["Transport"] == "SNS"
+    assert Job.objects.get(pk=second.pk).result["created"] == 0
+    emulator_account.refresh_from_db()
+    assert emulator_account.sns_trusted_certificate and emulator_account.sns_topic_arn
+    subscriptions = fresh_emulator.control.get("sns/subscriptions")["Subscriptions"]
+    assert [s["Endpoint"] for s in subscriptions] == [
+        "http://127.0.0.1:8000/notifications/sns/emu/"
+    ]
+
+
+def test_the_crowd_answers_the_demo_form(emulator_account, fresh_emulator, account_gateway):
+    from dashboard.sync import run_sync
+    from hits.models import Assignment
+
+    job = start_job(
+        account=emulator_account,
+        kind="demo.publish",
+        title="demo",
+        parameters={"wait_for_web": False},
+    )
+    assert run_job(job_id=job.pk) == JobState.SUCCEEDED
+    fresh_emulator.control.post("crowd", {"count": 15, "running": True})
+    fresh_emulator.control.advance(3600)
+    fresh_emulator.control.post("crowd/stop")
+
+    assert run_sync(account=emulator_account, kind="full").ok
+
+    answers = [a.answers for a in Assignment.objects.filter(account=emulator_account)]
+    assert len(answers) > 20
+    assert all(
+        set(a) >= {"animal"} and a["animal"] in {"cat", "dog", "rabbit", "parrot", "hamster"}
+        for a in answers
+    )
+    assert all(set(a) <= {"animal", "blurry", "comment"} for a in answers)
+
+
+def test_seed_demo_creates_the_account_and_queues_the_study(settings, django_user_model):
+    settings.DEBUG = True
+    out = io.StringIO()
+
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=io.StringIO())
+
+    account = RequesterAccount.objects.get(slug="demo")
+    assert (
+        account.environment == "emulator"
+        and account.effective_endpoint_url == "http://127.0.0.1:8765/"
+    )
+    assert set(account.members.values_list("username", flat=True)) == {"admin", "staff"}
+    assert Job.objects.filter(account=account, kind="demo.publish").count() == 1
+    assert "Demo study: queued" in out.getvalue()
