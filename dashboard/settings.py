@@ -226,6 +226,8 @@ def _broker_from_env() -> tuple[str, dict]:
             "data_folder_out": str(queue_dir),
             "processed_folder": str(processed_dir),
             "store_processed": False,
+            # kombu polls the folder; its default of 1 s would cap a worker at about one task a second.
+            "polling_interval": 0.1,
         }
     if "://" not in url:
         raise ImproperlyConfigured(

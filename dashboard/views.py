@@ -63,9 +63,37 @@ def account_overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "recent_jobs": account.jobs.select_related("created_by")[:5],
         "recent_audit": account.audit_events.all()[:8],
         "health": account_sync_health(account),
+        "studies": _studies(account),
         "sync_form": SyncNowForm(),
     }
     return render(request, "dashboard/account_overview.html", context)
+
+
+def _studies(account: RequesterAccount) -> list[object]:
+    """HIT types with their progress, newest first. Counted with subqueries: joining HITs and
+    assignments at once would multiply rows."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from hits.models import HIT, Assignment
+
+    def count(queryset: object) -> Coalesce:
+        counted = (
+            queryset.filter(hit_type=OuterRef("pk"))
+            .values("hit_type")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+    return list(
+        account.hit_types.annotate(
+            n_hits=count(HIT.objects.all()),
+            n_submitted=count(Assignment.objects.filter(status="Submitted")),
+            n_approved=count(Assignment.objects.filter(status="Approved")),
+            n_rejected=count(Assignment.objects.filter(status="Rejected")),
+        ).order_by("-first_seen_at")[:8]
+    )
 
 
 # --- Accounts ------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ def test_overview_shows_sync_health(staff_client, emulator_account, account_gate
 
     assert "Sync health" in body and "in the last hour" in body
     assert "Not synced yet" not in body
+    assert "Is this a cat?" in body and "1 HIT, 0 submitted, 0 approved, 0 rejected" in body
 
 
 @pytest.fixture
