@@ -284,6 +284,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.requeue_stale_jobs",
         "schedule": JOB_JANITOR_INTERVAL_SECONDS,
     },
+    "requeue-stale-decisions": {
+        "task": "hits.requeue_stale_decisions",
+        "schedule": JOB_JANITOR_INTERVAL_SECONDS,
+    },
     "consume-notifications": {
         "task": "dashboard.consume_all_notifications",
         "schedule": NOTIFICATIONS_POLL_INTERVAL_SECONDS,

@@ -9,4 +9,4 @@ class HitsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register this app's job kinds in the web process and in every worker.
-        from hits import demo  # noqa: F401
+        from hits import demo, review_jobs  # noqa: F401

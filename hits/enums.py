@@ -40,3 +40,22 @@ class QuestionKind(models.TextChoices):
     QUESTION_FORM = "QuestionForm", "Question form"
     LAYOUT = "HITLayout", "HIT layout"
     UNKNOWN = "Unknown", "Unknown"
+
+
+class DecisionAction(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    # Approve an assignment we rejected (OverrideRejection), within 30 days of its submission.
+    OVERRIDE = "override", "Approve (undo rejection)"
+
+
+class DecisionState(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    SENDING = "sending", "Sending to MTurk"
+    DONE = "done", "Done"
+    ALREADY = "already", "Already decided at MTurk"
+    FAILED = "failed", "Failed"
+
+    @classmethod
+    def open(cls) -> tuple[str, ...]:
+        return (cls.PENDING, cls.SENDING)

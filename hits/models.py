@@ -6,10 +6,19 @@ here, never from MTurk during a page view.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from dashboard.models import RequesterAccount
-from hits.enums import AssignmentStatus, HITReviewStatus, HITStatus, QuestionKind
+from hits.enums import (
+    AssignmentStatus,
+    DecisionAction,
+    DecisionState,
+    HITReviewStatus,
+    HITStatus,
+    QuestionKind,
+)
 
 
 class HITType(models.Model):
@@ -139,3 +148,119 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return self.assignment_id
+
+
+class DecisionQuerySet(models.QuerySet["Decision"]):
+    def open(self) -> DecisionQuerySet:
+        return self.filter(state__in=DecisionState.open())
+
+
+class Decision(models.Model):
+    """An approval or rejection we intend to make at MTurk: recorded first, then carried out by a
+    worker that claims it with a conditional UPDATE (pending -> sending), so each is sent once even
+    across crashes and retries. MTurk itself refuses to approve an assignment twice; the gateway
+    turns that refusal into an "already" outcome after confirming with GetAssignment."""
+
+    account = models.ForeignKey(
+        RequesterAccount, on_delete=models.CASCADE, related_name="decisions"
+    )
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="decisions")
+    action = models.CharField(max_length=10, choices=DecisionAction.choices)
+    feedback = models.CharField(max_length=1024, blank=True)
+    state = models.CharField(
+        max_length=10, choices=DecisionState.choices, default=DecisionState.PENDING, db_index=True
+    )
+    job = models.ForeignKey(
+        "dashboard.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    mturk_request_id = models.CharField(max_length=100, blank=True)
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # At most one decision in flight per assignment: two clicks cannot race.
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(state__in=["pending", "sending"]),
+                name="one_open_decision_per_assignment",
+            )
+        ]
+        indexes = [models.Index(fields=["job", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.assignment_id} [{self.state}]"
+
+
+class RejectionReason(models.Model):
+    """A saved reason to reject, per account (MTurk shows the feedback to the worker)."""
+
+    account = models.ForeignKey(
+        RequesterAccount, on_delete=models.CASCADE, related_name="rejection_reasons"
+    )
+    text = models.CharField(max_length=1024)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["text"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "text"], name="uniq_reason_per_account")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class GridPreference(models.Model):
+    """Which answer columns a user shows, in which order, for one HIT type."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    hit_type = models.ForeignKey(HITType, on_delete=models.CASCADE, related_name="+")
+    columns = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "hit_type"], name="uniq_grid_pref")]
+
+    def __str__(self) -> str:
+        return f"columns of {self.user_id} for {self.hit_type_id}"
+
+
+class ResultsUpload(models.Model):
+    """A decisions CSV as uploaded: kept between the preview and the confirmation, so the file is
+    planned again (against the state then) when it is carried out, and carried out once."""
+
+    account = models.ForeignKey(
+        RequesterAccount, on_delete=models.CASCADE, related_name="results_uploads"
+    )
+    hit_type = models.ForeignKey(HITType, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    job = models.OneToOneField(
+        "dashboard.Job",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="results_upload",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename or f"upload {self.pk}"

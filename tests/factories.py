@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from dashboard.enums import LAB_ADMIN_GROUP, RESEARCH_STAFF_GROUP, Environment
 from dashboard.models import RequesterAccount
@@ -52,3 +55,55 @@ def staff_user(**kwargs: object):
 
 def admin_user(**kwargs: object):
     return UserFactory(role=LAB_ADMIN_GROUP, **kwargs)
+
+
+class HITTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hits.HITType"
+
+    account = factory.SubFactory(RequesterAccountFactory)
+    hit_type_id = factory.Sequence(lambda n: f"3HITTYPE{n:020d}")
+    title = factory.Sequence(lambda n: f"Study {n}")
+    reward = "0.25"
+
+
+class HITFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hits.HIT"
+
+    hit_type = factory.SubFactory(HITTypeFactory)
+    account = factory.SelfAttribute("hit_type.account")
+    hit_id = factory.Sequence(lambda n: f"3HIT{n:026d}")
+    title = factory.SelfAttribute("hit_type.title")
+    reward = "0.25"
+    status = "Reviewable"
+    max_assignments = 3
+    question_kind = "HTMLQuestion"
+    question = (
+        '<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">'
+        "<HTMLContent><![CDATA[<form><input name='answer'></form>]]></HTMLContent><FrameHeight>400</FrameHeight></HTMLQuestion>"
+    )
+
+
+class WorkerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "workers.Worker"
+
+    account = factory.SubFactory(RequesterAccountFactory)
+    worker_id = factory.Sequence(lambda n: f"AWORKER{n:07d}")
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hits.Assignment"
+
+    hit = factory.SubFactory(HITFactory)
+    account = factory.SelfAttribute("hit.account")
+    hit_type = factory.SelfAttribute("hit.hit_type")
+    worker = factory.SubFactory(WorkerFactory, account=factory.SelfAttribute("..account"))
+    assignment_id = factory.Sequence(lambda n: f"3ASSIGNMENT{n:019d}")
+    status = "Submitted"
+    answers = factory.LazyFunction(lambda: {"answer": "yes"})
+    submit_time = factory.LazyFunction(lambda: timezone.now())
+    accept_time = factory.LazyAttribute(lambda o: o.submit_time - timedelta(seconds=95))
+    work_time_seconds = 95

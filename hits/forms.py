@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from hits.enums import AssignmentStatus, DecisionAction
+from hits.services import MAX_FEEDBACK
+
+PAGE_SIZES = [(25, "25"), (100, "100"), (500, "500")]
+GRID_SORTS = [
+    ("-submit_time", "Newest first"),
+    ("submit_time", "Oldest first"),
+    ("work_time_seconds", "Fastest first"),
+    ("-work_time_seconds", "Slowest first"),
+    ("worker__worker_id", "Worker"),
+    ("hit__hit_id", "HIT"),
+]
+
+
+class GridFilterForm(forms.Form):
+    """Filters of the review grid (all optional; read from the query string)."""
+
+    status = forms.MultipleChoiceField(
+        choices=AssignmentStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    worker = forms.CharField(required=False, max_length=64, label="Worker id")
+    submitted_after = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    submitted_before = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    work_time_min = forms.IntegerField(required=False, min_value=0, label="Work time at least (s)")
+    work_time_max = forms.IntegerField(required=False, min_value=0, label="Work time at most (s)")
+    disagrees = forms.BooleanField(required=False, label="Disagrees with the majority")
+    contains = forms.CharField(required=False, max_length=200, label="Answer contains")
+    sort = forms.ChoiceField(choices=GRID_SORTS, required=False)
+    page_size = forms.TypedChoiceField(
+        choices=PAGE_SIZES, coerce=int, required=False, empty_value=25
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        low, high = cleaned.get("work_time_min"), cleaned.get("work_time_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("work_time_max", "Must be at least the minimum.")
+        return cleaned
+
+
+class StudyFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Title contains")
+    sort = forms.ChoiceField(
+        choices=[
+            ("-first_seen_at", "Newest"),
+            ("title", "Title"),
+            ("-n_submitted", "Most to review"),
+        ],
+        required=False,
+    )
+
+
+class HITFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="HIT id, title or annotation")
+    status = forms.ChoiceField(
+        choices=[
+            ("", "Any status"),
+            ("Assignable", "Assignable"),
+            ("Unassignable", "Unassignable"),
+            ("Reviewable", "Reviewable"),
+            ("Reviewing", "Reviewing"),
+            ("Disposed", "Disposed"),
+        ],
+        required=False,
+    )
+
+
+class DecisionForm(forms.Form):
+    """One inline decision. A rejection needs a reason: typed, or one of the saved ones."""
+
+    action = forms.ChoiceField(choices=DecisionAction.choices)
+    feedback = forms.CharField(
+        required=False, max_length=MAX_FEEDBACK, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    saved_reason = forms.IntegerField(required=False, min_value=1)
+    save_reason = forms.BooleanField(required=False, label="Save this reason for later")
+
+    def __init__(self, *args: Any, reasons: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reasons = reasons
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        reason_id = cleaned.get("saved_reason")
+        if reason_id and self.reasons is not None:
+            reason = self.reasons.filter(pk=reason_id).first()
+            if reason is None:
+                self.add_error("saved_reason", "Unknown saved reason.")
+            elif not (cleaned.get("feedback") or "").strip():
+                cleaned["feedback"] = reason.text
+        if (
+            cleaned.get("action") == DecisionAction.REJECT
+            and not (cleaned.get("feedback") or "").strip()
+        ):
+            self.add_error("feedback", "A rejection needs a reason: MTurk shows it to the worker.")
+        return cleaned
+
+
+class BulkDecisionForm(DecisionForm):
+    """A decision for many assignments: the ticked rows, or every row matching the filter."""
+
+    scope = forms.ChoiceField(
+        choices=[("selected", "Selected rows"), ("matching", "Every row matching the filter")]
+    )
+    assignment_ids = forms.CharField(required=False, widget=forms.HiddenInput)
+    selected = forms.MultipleChoiceField(
+        required=False, choices=[]
+    )  # filled from the posted values
+    confirm_name = forms.CharField(
+        required=False, max_length=100, label="Type the account name to confirm"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        posted = self.data.getlist("selected") if hasattr(self.data, "getlist") else []
+        self.fields["selected"].choices = [(value, value) for value in posted]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("scope") == "selected" and not cleaned.get("selected"):
+            self.add_error(
+                "selected", "Tick at least one row, or choose every row matching the filter."
+            )
+        return cleaned
+
+
+class ColumnsForm(forms.Form):
+    columns = forms.MultipleChoiceField(required=False, choices=[])
+
+    def __init__(self, *args: Any, fields: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["columns"].choices = [(f, f) for f in fields]
+
+
+class ResultsUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Results CSV",
+        help_text="The downloaded results, with X in Approve or a reason in Reject.",
+    )

@@ -1,0 +1,33 @@
+"""Review workspace URLs, mounted under a/<slug>/ by dashboard.urls."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from hits import views
+
+urlpatterns = [
+    path("studies/", views.study_list, name="study-list"),
+    path("studies/<str:hit_type_id>/", views.study_detail, name="study-detail"),
+    path("studies/<str:hit_type_id>/columns/", views.study_columns, name="study-columns"),
+    path("studies/<str:hit_type_id>/decide/", views.bulk_decide, name="bulk-decide"),
+    path("studies/<str:hit_type_id>/results/", views.results_download, name="results-download"),
+    path("studies/<str:hit_type_id>/upload/", views.results_upload, name="results-upload"),
+    path(
+        "studies/<str:hit_type_id>/upload/<int:upload_id>/confirm/",
+        views.results_upload_confirm,
+        name="results-upload-confirm",
+    ),
+    path("hits/", views.hit_list, name="hit-list"),
+    path("hits/<str:hit_id>/", views.hit_detail, name="hit-detail"),
+    path(
+        "assignments/<str:assignment_id>/decision/",
+        views.assignment_status,
+        name="assignment-status",
+    ),
+    path(
+        "assignments/<str:assignment_id>/decide/", views.assignment_decide, name="assignment-decide"
+    ),
+    path("decisions/<int:pk>/", views.decision_results, name="decision-results"),
+    path("search/", views.search, name="search"),
+]
