@@ -29,6 +29,9 @@ class CallStatsRecorder:
         self.account = account
         self.flush_every = dt.timedelta(seconds=flush_every_seconds)
         self._lock = threading.Lock()
+        # Only the thread that made the recorder writes to the database: calls may come from a
+        # sync's fetch threads, which must not open database connections of their own.
+        self._owner = threading.get_ident()
         self._reset()
 
     def _reset(self) -> None:
@@ -56,7 +59,7 @@ class CallStatsRecorder:
                 row["errors"] += 1
                 row["last_error"] = (record.error_code or "error")[:300]
             due = timezone.now() - self._window_start >= self.flush_every
-        if due:
+        if due and threading.get_ident() == self._owner:
             self.flush()
 
     def flush(self) -> int:

@@ -159,12 +159,21 @@ def apply_event(*, event: NotificationEvent, gateway: Any) -> bool:
     return True
 
 
+# An event whose HITs could not be re-read this many times is left for the scheduled sync.
+MAX_EVENT_ATTEMPTS = 10
+
+
 def apply_pending_events(*, account: RequesterAccount, gateway: Any, limit: int = 500) -> int:
-    """Apply recorded events that have not been applied yet (oldest first)."""
+    """Apply recorded events not applied yet (oldest first): new ones, and those whose earlier
+    attempts met a retryable MTurk error. Invalid documents are kept but never applied."""
     applied = 0
-    pending = NotificationEvent.objects.filter(
-        account=account, applied_at__isnull=True, error=""
-    ).order_by("received_at")[:limit]
+    pending = (
+        NotificationEvent.objects.filter(
+            account=account, applied_at__isnull=True, attempts__lt=MAX_EVENT_ATTEMPTS
+        )
+        .exclude(event_doc_id__startswith="invalid-")
+        .order_by("received_at")[:limit]
+    )
     for event in pending:
         if apply_event(event=event, gateway=gateway):
             applied += 1

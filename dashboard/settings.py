@@ -313,6 +313,9 @@ CELERY_BEAT_SCHEDULE = {
 DEMO_EMULATOR_URL = env_str("DEMO_EMULATOR_URL", "http://127.0.0.1:8765/")
 DEMO_WEBHOOK_BASE_URL = env_str("DEMO_WEBHOOK_BASE_URL", "http://127.0.0.1:8000")
 
+# Concurrent ListAssignmentsForHIT calls within one sync page (still paced by the rate limiter).
+SYNC_FETCH_THREADS = env_int("SYNC_FETCH_THREADS", 4, minimum=1)
+
 # How long one sync may hold an account's lock before another may take over (a crashed worker).
 SYNC_LOCK_SECONDS = env_int("SYNC_LOCK_SECONDS", 1800, minimum=10)
 

@@ -12,10 +12,7 @@ from dashboard.models import Job
 from dashboard.mturk_access import CallStatsRecorder, gateway_for
 from hits.enums import DecisionState
 from hits.models import Decision
-from hits.services import execute_decision, job_decision_counts
-
-# A decision that keeps meeting retryable errors (throttling, 5xx) is given up after this many tries.
-MAX_ATTEMPTS = 6
+from hits.services import MAX_ATTEMPTS, execute_decision, job_decision_counts
 
 
 def _report(progress: Progress, job: Job) -> dict[str, int]:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -30,6 +30,8 @@ from mturk.errors import MTurkError
 
 logger = logging.getLogger(__name__)
 
+# A decision that keeps meeting retryable errors (throttling, 5xx) is given up after this many tries.
+MAX_ATTEMPTS = 6
 # MTurk accepts OverrideRejection up to 30 days after the assignment was submitted.
 OVERRIDE_WINDOW = timedelta(days=30)
 MAX_FEEDBACK = 1024
@@ -131,9 +133,29 @@ def request_decisions(
                         job=job,
                     )
                 )
-        Decision.objects.bulk_create(rows, batch_size=500)
+        try:
+            with transaction.atomic():
+                Decision.objects.bulk_create(rows, batch_size=500)
+        except IntegrityError:
+            # Another request recorded a decision for some of these meanwhile (the constraint
+            # allows one open decision per assignment): keep the others, skip those.
+            rows = _create_one_by_one(rows, outcome)
     outcome.decisions = rows
     return outcome
+
+
+def _create_one_by_one(rows: list[Decision], outcome: RequestOutcome) -> list[Decision]:
+    created = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save()
+            created.append(row)
+        except IntegrityError:
+            outcome.skipped.append(
+                (row.assignment.assignment_id, "a decision for it is already in progress")
+            )
+    return created
 
 
 def _busy_in_chunks(candidates: list[Assignment]) -> set[int]:
@@ -267,6 +289,33 @@ def execute_decision(
         )
     decision.refresh_from_db()
     return decision
+
+
+def give_up(decision: Decision) -> bool:
+    """End an open decision as failed after repeated retryable errors, with an audit event.
+    False when another worker finished it first."""
+    error = f"Gave up after {decision.attempts} attempts met throttling or service errors: {decision.error}"[
+        :2000
+    ]
+    ended = Decision.objects.filter(pk=decision.pk, state__in=DecisionState.open()).update(
+        state=DecisionState.FAILED, error=error, finished_at=timezone.now()
+    )
+    if ended:
+        assignment = decision.assignment
+        record_audit_event(
+            action=f"assignment.{decision.action}",
+            outcome=AuditOutcome.FAILED,
+            actor=decision.requested_by,
+            account=decision.account,
+            error=error,
+            parameters={"feedback": decision.feedback},
+            target_ids={
+                "assignment": assignment.assignment_id,
+                "hit": assignment.hit.hit_id,
+                "worker": assignment.worker.worker_id,
+            },
+        )
+    return bool(ended)
 
 
 def job_decision_counts(job: Job) -> dict[str, int]:

@@ -42,9 +42,15 @@ def task_requeue_stale_decisions() -> int:
     from dashboard.enums import JobState
     from hits.enums import DecisionState
     from hits.models import Decision
+    from hits.services import MAX_ATTEMPTS, give_up
 
     now = timezone.now()
     stale = now - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    # Decisions that keep failing with retryable errors are not sent forever.
+    for decision in Decision.objects.filter(
+        state__in=DecisionState.open(), attempts__gte=MAX_ATTEMPTS
+    ).exclude(state=DecisionState.SENDING, claimed_at__gte=stale)[:1000]:
+        give_up(decision)
     ids = list(
         Decision.objects.filter(Q(job__isnull=True) | Q(job__state__in=JobState.finished()))
         .filter(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
 from dashboard.models import RequesterAccount
 from hits.models import HIT, Assignment
+from mturk.answers import parse_answers
 from qualifications.models import Qualification, QualificationType
 from workers.models import BonusPayment, Worker, WorkerBlock
 
@@ -20,6 +22,15 @@ def _epoch(value: dt.datetime | None) -> float | None:
 
 def _truth_epoch(value: Any) -> float | None:
     return None if value is None else round(float(value), 3)
+
+
+def _canonical(value: Any) -> str:
+    """JSON with sorted keys, so nested structures compare by content."""
+    return json.dumps(value or [], sort_keys=True, default=str)
+
+
+def _parsed_answers(answer_xml: str) -> dict[str, Any]:
+    return parse_answers(answer_xml).fields if answer_xml else {}
 
 
 def mirror_differences(account: RequesterAccount, truth: dict[str, Any]) -> list[str]:
@@ -41,6 +52,19 @@ def mirror_differences(account: RequesterAccount, truth: dict[str, Any]) -> list
             "created": (_epoch(row.created_at_mturk), _truth_epoch(expected["CreationTime"])),
             "question": (row.question, expected.get("Question") or ""),
             "annotation": (row.annotation, expected.get("RequesterAnnotation") or ""),
+            "description": (row.description, expected.get("Description") or ""),
+            "assignment_duration": (
+                row.assignment_duration_seconds,
+                expected.get("AssignmentDurationInSeconds") or 0,
+            ),
+            "auto_approval_delay": (
+                row.auto_approval_delay_seconds,
+                expected.get("AutoApprovalDelayInSeconds") or 0,
+            ),
+            "qualification_requirements": (
+                _canonical(row.qualification_requirements),
+                _canonical(expected.get("QualificationRequirements")),
+            ),
         }
         if expected["HITStatus"] != "Disposed":
             pairs.update(
@@ -86,7 +110,9 @@ def mirror_differences(account: RequesterAccount, truth: dict[str, Any]) -> list
                 _epoch(row.auto_approval_time),
                 _truth_epoch(expected.get("AutoApprovalTime")),
             ),
+            "deadline": (_epoch(row.deadline), _truth_epoch(expected.get("Deadline"))),
             "answer": (row.answer_xml, expected.get("Answer") or ""),
+            "answers": (row.answers, _parsed_answers(expected.get("Answer") or "")),
             "feedback": (row.requester_feedback, expected.get("RequesterFeedback") or ""),
         }
         problems += [
@@ -101,6 +127,7 @@ def mirror_differences(account: RequesterAccount, truth: dict[str, Any]) -> list
         if (
             worker.assignments_submitted != mine.count()
             or worker.assignments_approved != mine.filter(status="Approved").count()
+            or worker.assignments_rejected != mine.filter(status="Rejected").count()
         ):
             problems.append(f"worker {worker.worker_id} counts are stale")
     return problems
@@ -110,14 +137,23 @@ def money_and_people_differences(account: RequesterAccount, truth: dict[str, Any
     """Bonuses, blocks and qualifications (synced by their own, slower schedules)."""
     problems: list[str] = []
     bonuses = sorted(
-        (b.worker_id, b.assignment_id, b.amount)
+        (b.worker_id, b.assignment_id, b.amount, b.reason, _epoch(b.grant_time))
         for b in BonusPayment.objects.filter(account=account)
     )
     expected = sorted(
-        (b["WorkerId"], b["AssignmentId"], Decimal(b["BonusAmount"])) for b in truth["bonuses"]
+        (
+            b["WorkerId"],
+            b["AssignmentId"],
+            Decimal(b["BonusAmount"]),
+            b.get("Reason") or "",
+            _truth_epoch(b.get("GrantTime")),
+        )
+        for b in truth["bonuses"]
     )
     if bonuses != expected:
-        problems.append(f"bonuses: mirror {bonuses} != truth {expected}")
+        missing = [b for b in expected if b not in bonuses]
+        extra = [b for b in bonuses if b not in expected]
+        problems.append(f"bonuses: missing from mirror {missing}; in mirror only {extra}")
     blocks = sorted((b.worker_id, b.reason) for b in WorkerBlock.objects.filter(account=account))
     expected_blocks = sorted((b["WorkerId"], b["Reason"] or "") for b in truth["blocks"])
     if blocks != expected_blocks:

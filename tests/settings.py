@@ -20,3 +20,9 @@ os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"dashboard-test-{uuid.uuid4(
 from dashboard.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's shared in-memory database: worker processes started by tests (the crash
+    # test) must open the same test database, and a file honours the busy timeout where the shared
+    # cache raises "database table is locked" at once. VAR_DIR is a fresh temporary folder per run.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

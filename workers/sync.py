@@ -77,11 +77,18 @@ def upsert_bonuses(*, account: RequesterAccount, bonuses: list[records.BonusPaym
 
 
 def sync_bonuses(*, account: RequesterAccount, gateway: Any) -> dict[str, int]:
-    """ListBonusPayments for every live HIT that has an approved assignment (bonuses are paid on
-    approved work; MTurk lists them per HIT only)."""
+    """ListBonusPayments for every live HIT that has submitted work (MTurk lists bonuses per HIT
+    only). SendBonus takes any submitted assignment, approved, rejected (partial pay for rejected
+    work is common) or still awaiting review, so all of them are looked at."""
     hit_ids = list(
         HIT.objects.filter(
-            account=account, disposed_at__isnull=True, assignments__status=AssignmentStatus.APPROVED
+            account=account,
+            disposed_at__isnull=True,
+            assignments__status__in=[
+                AssignmentStatus.SUBMITTED,
+                AssignmentStatus.APPROVED,
+                AssignmentStatus.REJECTED,
+            ],
         )
         .values_list("hit_id", flat=True)
         .distinct()

@@ -173,3 +173,23 @@ def test_queue_urls_name_their_endpoint_and_region():
     )
     with pytest.raises(ValueError):
         endpoint_and_region("ftp://example.org/q")
+
+
+def test_events_that_met_a_retryable_error_are_retried_later(
+    sqs_account, account_gateway, fresh_emulator
+):
+    from dashboard.notifications import apply_pending_events
+
+    (hit_id,) = create_hits(account_gateway, 1)
+    assignment_id = work(fresh_emulator.control, hit_id, "AWORKERONE0001")
+    fresh_emulator.control.set_faults(fault_rate=1.0)
+    consume_queue(
+        account=sqs_account, queue=FakeQueue([_document(hit_id)]), gateway=account_gateway
+    )
+    fresh_emulator.control.set_faults(fault_rate=0.0)
+
+    applied = apply_pending_events(account=sqs_account, gateway=account_gateway)
+
+    assert applied == 1
+    assert NotificationEvent.objects.get(account=sqs_account).applied_at is not None
+    assert Assignment.objects.filter(assignment_id=assignment_id).exists()

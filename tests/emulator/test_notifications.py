@@ -24,8 +24,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from emulator.notifications import Notifier, generate_certificate
+from tests.vectors import SNS_VECTORS
 
-VECTORS = sorted(Path("/work/shared/vectors/sns").glob("*.json"))
+VECTORS = SNS_VECTORS
 TOPIC = "arn:aws:sns:us-east-1:123456789012:mturk-events"
 CERT_URL = "http://127.0.0.1:8765/_emulator/sns/cert.pem"
 EVENTS = [

@@ -21,8 +21,9 @@ from mturk.sns import (
     is_trusted_subscribe_url,
     string_to_sign,
 )
+from tests.vectors import SNS_VECTOR_DIR
 
-VECTOR_DIR = "/work/shared/vectors/sns"
+VECTOR_DIR = str(SNS_VECTOR_DIR)
 VECTORS = sorted(glob.glob(os.path.join(VECTOR_DIR, "*.json")))
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import pathlib
 import queue
 import threading
 import urllib.request
@@ -22,6 +21,7 @@ from mturk.sns import (
     is_trusted_subscribe_url,
 )
 from tests.mturk.helpers import create_hit
+from tests.vectors import SNS_VECTOR_DIR
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:mturk-webhook-test"
 
@@ -114,7 +114,7 @@ def test_default_fetcher_and_size_cap(receiver):
 
 def test_certificate_cache_is_lru_by_url():
     vectors = []
-    for path in sorted(pathlib.Path("/work/shared/vectors/sns").glob("*.json")):
+    for path in sorted(SNS_VECTOR_DIR.glob("*.json")):
         vectors.append(json.loads(path.read_text(encoding="utf-8")))
     by_url = {v["signing_cert_url"]: v for v in vectors}
     first, second = list(by_url.values())[:2]
