@@ -67,11 +67,9 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+from bench._common import QueryCounter, log, setup_database, teardown_database  # noqa: E402
+
 PAGE_SIZE = 100  # MaxResults of every paginated MTurk listing
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --- the emulator, in its own process ------------------------------------------------------------
@@ -206,56 +204,6 @@ def database_server_pid() -> int | None:
         return cursor.fetchone()[0]
 
 
-# --- the throw-away database ---------------------------------------------------------------------
-
-
-def setup_database(tmpdir: str) -> str:
-    """Point the test-database settings at a private name and create + migrate it."""
-    from django.conf import settings
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment(debug=False)
-    test = settings.DATABASES["default"].setdefault("TEST", {})
-    if connection.vendor == "sqlite":
-        test["NAME"] = os.path.join(tmpdir, "bench-sync.sqlite3")
-    else:
-        test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_benchsync_{os.getpid()}"
-    connection.settings_dict["TEST"] = test
-    return connection.creation.create_test_db(
-        verbosity=0, autoclobber=True, serialize=False, keepdb=False
-    )
-
-
-def teardown_database(old_name: str) -> None:
-    from django.db import connection
-    from django.test.utils import teardown_test_environment
-
-    connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-    teardown_test_environment()
-
-
-class QueryCounter:
-    """Counts SQL statements by their first word (no text kept) and the time spent in them."""
-
-    def __init__(self) -> None:
-        self.kinds: Counter = Counter()
-        self.seconds = 0.0
-
-    @property
-    def total(self) -> int:
-        return sum(self.kinds.values())
-
-    def __call__(self, execute, sql, params, many, context):
-        word = sql.lstrip().split(None, 1)[0].upper() if sql else "?"
-        self.kinds[word] += 1
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
 # --- the syncs -----------------------------------------------------------------------------------
 
 
@@ -377,7 +325,7 @@ def main() -> int:
         log(f"creating a throw-away {connection.vendor} database")
         started = time.perf_counter()
         created = True  # a failed creation may still leave a database behind
-        test_db = setup_database(tmpdir)
+        test_db = setup_database(tmpdir, "benchsync")
         log(f"database {test_db} ready in {time.perf_counter() - started:.1f} s")
 
         floor_ms = boto3_floor_ms(base_url, args.floor_calls)

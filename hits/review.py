@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from dashboard.models import RequesterAccount
+from hits import charts
 from hits.agreement import FieldAgreement, agreement, disagrees, field_names
 from hits.enums import AssignmentStatus
 from hits.models import HIT, Assignment, GridPreference, HITType
@@ -106,9 +107,29 @@ class HITTypeAnalysis:
     per_field_agreement: dict[str, float]
     submit_times: list[Any]
     work_times: list[int]
+    charts: list[Any] = field(default_factory=list)
 
 
 def analyse(hit_type: HITType) -> HITTypeAnalysis:
+    """The analysis of the HIT type's assignments, cached until any of them changes.
+
+    The cache key carries a cheap fingerprint of the rows: their count and newest `synced_at`
+    (every write to an assignment, by sync or by a decision, sets it), so one aggregate query
+    decides whether the whole analysis must be redone."""
+    from django.core.cache import cache
+
+    fingerprint = Assignment.objects.filter(hit_type=hit_type).aggregate(
+        n=Count("pk"), synced=Max("synced_at")
+    )
+    key = f"hits:analysis:{hit_type.pk}:{fingerprint['n']}:{fingerprint['synced']}"
+    analysis = cache.get(key)
+    if analysis is None:
+        analysis = _analyse(hit_type)
+        cache.set(key, analysis, timeout=600)
+    return analysis
+
+
+def _analyse(hit_type: HITType) -> HITTypeAnalysis:
     rows = list(
         Assignment.objects.filter(hit_type=hit_type).values_list(
             "pk",
@@ -147,7 +168,7 @@ def analyse(hit_type: HITType) -> HITTypeAnalysis:
             ]
             summary.compared_fields += len(compared)
             summary.agreeing_fields += len(compared) - len(differs)
-    return HITTypeAnalysis(
+    analysis = HITTypeAnalysis(
         fields=fields,
         per_hit=per_hit,
         disagreeing=disagreeing,
@@ -156,6 +177,13 @@ def analyse(hit_type: HITType) -> HITTypeAnalysis:
         submit_times=[row[5] for row in rows if row[5]],
         work_times=[row[4] for row in rows if row[4] is not None],
     )
+    # Drawn once per change of the data, with the rest of the analysis (and cached with it).
+    analysis.charts = [
+        charts.submissions_over_time(analysis.submit_times),
+        charts.work_time_distribution(analysis.work_times),
+        charts.agreement_per_field(analysis.per_field_agreement),
+    ]
+    return analysis
 
 
 def filtered_assignments(

@@ -16,13 +16,12 @@ from dashboard.notifications import confirm_subscription, verifier_for
 from hits.models import Assignment
 from mturk.sns import SnsVerifier
 from tests.hits.test_sync import create_hits, work
+from tests.vectors import SNS_VECTORS
 
 pytestmark = pytest.mark.django_db
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:mturk-events"
-VECTORS = sorted(
-    (Path(__file__).resolve().parents[3] / "shared" / "vectors" / "sns").glob("*.json")
-)
+VECTORS = SNS_VECTORS
 
 
 @pytest.fixture

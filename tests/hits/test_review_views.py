@@ -103,6 +103,7 @@ def test_grid_queries_do_not_grow_with_the_page_size(staff_client, emulator_acco
             _grid(staff_client, emulator_account, study, page_size=page_size)
         return len(captured.captured_queries)
 
+    queries(25)  # the first request also works out (and caches) the majority analysis
     assert queries(25) == queries(100) == queries(500)
 
 
