@@ -86,6 +86,9 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
         "rows": rows,
         "columns": columns,
         "all_fields": analysis.fields,
+        "column_choices": [
+            (name, columns.index(name) + 1 if name in columns else None) for name in analysis.fields
+        ],
         "analysis": analysis,
         "matching": page.paginator.count,
         "query": query.urlencode(),
@@ -115,8 +118,14 @@ def study_columns(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResp
     fields = review.analyse(hit_type).fields
     form = ColumnsForm(request.POST, fields=fields)
     if form.is_valid():
-        order = [name for name in request.POST.getlist("columns") if name in fields]
-        review.save_grid_columns(request.user, hit_type, order)
+        chosen = form.cleaned_data["columns"]
+
+        def position(name: str) -> tuple[int, int]:
+            raw = request.POST.get(f"position_{name}", "")
+            number = int(raw) if raw.isdigit() else 10_000
+            return (number, fields.index(name))
+
+        review.save_grid_columns(request.user, hit_type, sorted(chosen, key=position))
     return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
 
 

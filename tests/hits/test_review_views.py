@@ -502,3 +502,19 @@ def test_a_bad_upload_gets_a_report_and_changes_nothing(staff_client, emulator_a
     assert "The file was refused; nothing changed" in latin1.content.decode()
     assert "The file was refused; nothing changed" in no_columns.content.decode()
     assert not Decision.objects.exists()
+
+
+def test_columns_follow_the_order_the_user_numbers(
+    staff_client, staff_user, emulator_account, study
+):
+    url = reverse(
+        "study-columns", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    )
+
+    staff_client.post(
+        url, {"columns": ["cat", "comment"], "position_cat": "2", "position_comment": "1"}
+    )
+    body = _grid(staff_client, emulator_account, study).content.decode()
+
+    assert GridPreference.objects.get(user=staff_user, hit_type=study).columns == ["comment", "cat"]
+    assert body.index('<th scope="col">comment</th>') < body.index('<th scope="col">cat</th>')

@@ -1,0 +1,144 @@
+"""The review flow in a real browser (Debian's Chromium through Playwright) against a live server,
+the emulator and a real Celery worker: log in as staff, open a study, filter, select every matching
+row, bulk approve with confirmation, watch the progress bar finish, see the statuses change.
+Screenshots of the grid, the confirmation, the job and the side-by-side page are saved in
+test-artifacts/."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connections
+
+from dashboard.celery import app
+from dashboard.sync import run_sync
+from hits.models import Assignment
+from tests.factories import TEST_PASSWORD
+from tests.hits.test_sync import create_hits, work
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        page = chromium.new_context(viewport={"width": 1300, "height": 900}).new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.dialogs = dialogs
+        yield page
+        chromium.close()
+
+
+def _log_in(page, live_server, user) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_load_state()
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def test_staff_bulk_approves_every_matching_row_and_watches_it_finish(
+    browser, live_server, emulator_account, account_gateway, fresh_emulator, staff_user
+):
+    page = browser
+    first, second = create_hits(account_gateway, 2)
+    control = fresh_emulator.control
+    work(
+        control, first, "AWORKERONE0001", {"cat": "yes", "comment": "<script>alert('xss')</script>"}
+    )
+    work(control, first, "AWORKERTWO0002", {"cat": "yes", "comment": "a cat"})
+    work(control, first, "AWORKERTHREE03", {"cat": "no", "comment": "no cat"})
+    work(control, second, "AWORKERONE0001", {"cat": "yes", "comment": "cat again"})
+    assert run_sync(account=emulator_account, kind="full").ok
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ):
+        _log_in(page, live_server, staff_user)
+        page.click("nav.account-nav >> text=Studies")
+        page.click("#study-table a >> nth=0")
+        assert page.locator("tr.review-row").count() == 4
+
+        # Filter to the rows where AWORKERONE0001 worked (htmx swaps the grid), then take them all.
+        page.click("summary:has-text('Filter')")
+        page.fill("#grid-filters input[name=worker]", "AWORKERONE0001")
+        page.click("#grid-filters button[type=submit]")
+        # (A locator wait: our CSP forbids the eval that wait_for_function would need.)
+        expect(page.locator("tr.review-row")).to_have_count(2)
+        page.screenshot(path=str(ARTIFACTS / "review-grid.png"), full_page=True)
+        page.check("input[name=scope][value=matching]")
+        page.select_option("select[name=action]", "approve")
+        page.fill("input[name=feedback]", "Thank you!")
+        page.click("#bulk-form button.primary")
+
+        expect(page.locator("main h1")).to_have_text("Approve 2 assignments?")
+        assert "$0.60" in page.inner_text("main")  # 2 x ($0.25 + 20% fee)
+        page.screenshot(path=str(ARTIFACTS / "bulk-confirm.png"), full_page=True)
+        page.click("button[name=go]")
+
+        # The job page polls its progress fragment until the worker is done, then stops.
+        page.wait_for_selector("#job-progress .state-succeeded", timeout=30_000)
+        assert "2 done" in page.inner_text("#job-progress")
+        page.screenshot(path=str(ARTIFACTS / "job-progress.png"), full_page=True)
+
+        page.go_back()
+        page.go_back()
+        page.reload()
+        statuses = dict(
+            zip(
+                page.locator("tr.review-row td:nth-child(2)").all_inner_texts(),
+                page.locator("tr.review-row .status").all_inner_texts(),
+                strict=False,
+            )
+        )
+        assert set(page.locator("tr.review-row .status").all_inner_texts()) >= {"Approved"}
+        assert statuses
+
+        # Side by side: the hostile answer is text, nothing ran.
+        page.goto(f"{live_server.url}/a/{emulator_account.slug}/hits/{first}/")
+        page.wait_for_selector("table.side-by-side")
+        assert "<script>alert('xss')</script>" in page.inner_text("table.side-by-side")
+        page.screenshot(path=str(ARTIFACTS / "side-by-side.png"), full_page=True)
+        time.sleep(0.5)
+        assert page.dialogs == []
+    connections.close_all()
+
+    approved = set(
+        Assignment.objects.filter(status="Approved").values_list("worker__worker_id", flat=True)
+    )
+    assert approved == {"AWORKERONE0001"}
+    truth = [
+        a
+        for a in fresh_emulator.control.truth("assignments")["assignments"]
+        if a["WorkerId"] == "AWORKERONE0001"
+    ]
+    assert [a["ApproveCount"] for a in truth] == [1, 1]
