@@ -116,17 +116,23 @@ def analyse(hit_type: HITType) -> HITTypeAnalysis:
     The cache key carries a cheap fingerprint of the rows: their count and newest `synced_at`
     (every write to an assignment, by sync or by a decision, sets it), so one aggregate query
     decides whether the whole analysis must be redone."""
-    from django.core.cache import cache
-
     fingerprint = Assignment.objects.filter(hit_type=hit_type).aggregate(
         n=Count("pk"), synced=Max("synced_at")
     )
-    key = f"hits:analysis:{hit_type.pk}:{fingerprint['n']}:{fingerprint['synced']}"
-    analysis = cache.get(key)
+    key = (hit_type.pk, fingerprint["n"], fingerprint["synced"])
+    analysis = _ANALYSES.get(key)
     if analysis is None:
         analysis = _analyse(hit_type)
-        cache.set(key, analysis, timeout=600)
+        _ANALYSES[key] = analysis
+        while len(_ANALYSES) > _ANALYSES_KEPT:
+            _ANALYSES.pop(next(iter(_ANALYSES)), None)
     return analysis
+
+
+# Analyses kept in this process, newest last. Not Django's cache: it would pickle and unpickle
+# thousands of rows on every page view.
+_ANALYSES: dict[tuple, HITTypeAnalysis] = {}
+_ANALYSES_KEPT = 32
 
 
 def _analyse(hit_type: HITType) -> HITTypeAnalysis:
