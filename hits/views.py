@@ -68,9 +68,12 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
     filters = form.cleaned_data if form.is_valid() else {}
     analysis = review.analyse(hit_type)
     assignments = review.filtered_assignments(hit_type, filters, analysis)
-    page = Paginator(
-        assignments.select_related("worker", "hit"), filters.get("page_size") or 25
-    ).get_page(request.GET.get("page"))
+    # The grid shows none of the big text columns (the raw answer XML, the question: kilobytes
+    # each), so they stay in the database.
+    rows_query = assignments.select_related("worker", "hit").defer(
+        "answer_xml", "requester_feedback", "hit__question", "hit__description", "hit__keywords"
+    )
+    page = Paginator(rows_query, filters.get("page_size") or 25).get_page(request.GET.get("page"))
     columns = review.grid_columns(request.user, hit_type, analysis.fields)
     rows = [
         (a, [a.answers.get(c) for c in columns], analysis.disagreeing.get(a.pk, []))
