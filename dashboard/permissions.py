@@ -32,6 +32,11 @@ def allowed_actions(user: Any, account: RequesterAccount) -> frozenset[str]:
     """Every action the user may take on the account (for templates: hide what the server refuses)."""
     if not is_member(user, account):
         return frozenset()
+    return _granted_actions(user)
+
+
+def _granted_actions(user: Any) -> frozenset[str]:
+    # has_perm reads the user's permissions once and caches them on the user object.
     return frozenset(
         action.value for action in Action if user.has_perm(f"dashboard.{action.value}")
     )
@@ -47,9 +52,10 @@ def account_for_user(
         raise Http404("No such requester account.") from None
     if not is_member(request.user, account):
         raise Http404("No such requester account.")
-    if not user_can(request.user, action, account):
+    actions = _granted_actions(request.user)
+    if Action(action).value not in actions:
         raise PermissionDenied(f"You may not {Action(action).label.lower()} on this account.")
-    # The base template reads this to show the switcher and the LIVE banner.
+    # The base template reads these to show the switcher, the LIVE banner and the controls.
     request.account = account  # type: ignore[attr-defined]
-    request.account_actions = allowed_actions(request.user, account)  # type: ignore[attr-defined]
+    request.account_actions = actions  # type: ignore[attr-defined]
     return account

@@ -108,18 +108,15 @@ class HITTypeAnalysis:
     submit_times: list[Any]
     work_times: list[int]
     charts: list[Any] = field(default_factory=list)
+    spent: Decimal = Decimal("0.00")  # what the approved assignments cost, rewards and fees
 
 
 def analyse(hit_type: HITType) -> HITTypeAnalysis:
     """The analysis of the HIT type's assignments, cached until any of them changes.
 
-    The cache key carries a cheap fingerprint of the rows: their count and newest `synced_at`
-    (every write to an assignment, by sync or by a decision, sets it), so one aggregate query
-    decides whether the whole analysis must be redone."""
-    fingerprint = Assignment.objects.filter(hit_type=hit_type).aggregate(
-        n=Count("pk"), synced=Max("synced_at")
-    )
-    key = (hit_type.pk, fingerprint["n"], fingerprint["synced"])
+    The cache key carries a cheap fingerprint of the rows (`_fingerprint`), so two small aggregate
+    queries decide whether the whole analysis must be redone."""
+    key = (hit_type.pk, *_fingerprint(hit_type))
     analysis = _ANALYSES.get(key)
     if analysis is None:
         analysis = _analyse(hit_type)
@@ -127,6 +124,16 @@ def analyse(hit_type: HITType) -> HITTypeAnalysis:
         while len(_ANALYSES) > _ANALYSES_KEPT:
             _ANALYSES.pop(next(iter(_ANALYSES)), None)
     return analysis
+
+
+def _fingerprint(hit_type: HITType) -> tuple:
+    """Count and newest `synced_at` of the HIT type's assignments and of its HITs (the cost so far
+    reads the HITs' rewards and assignment counts). Every write by sync or by a decision sets
+    `synced_at`, so an unchanged fingerprint means unchanged data."""
+    stamp = {"n": Count("pk"), "synced": Max("synced_at")}
+    assignments = Assignment.objects.filter(hit_type=hit_type).aggregate(**stamp)
+    hits = HIT.objects.filter(hit_type=hit_type).aggregate(**stamp)
+    return (assignments["n"], assignments["synced"], hits["n"], hits["synced"])
 
 
 # Analyses kept in this process, newest last. Not Django's cache: it would pickle and unpickle
@@ -183,6 +190,7 @@ def _analyse(hit_type: HITType) -> HITTypeAnalysis:
         submit_times=[row[5] for row in rows if row[5]],
         work_times=[row[4] for row in rows if row[4] is not None],
     )
+    analysis.spent = spent(hit_type)
     # Drawn once per change of the data, with the rest of the analysis (and cached with it).
     analysis.charts = [
         charts.submissions_over_time(analysis.submit_times),

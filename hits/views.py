@@ -29,7 +29,7 @@ from hits.forms import (
     ResultsUploadForm,
     StudyFilterForm,
 )
-from hits.grid_rows import render_grid_rows
+from hits.grid_rows import grid_rows, render_grid_rows, row_values
 from hits.models import HIT, Assignment, Decision, HITType, RejectionReason, ResultsUpload
 from hits.services import DecisionError, override_deadline, refusal, request_decisions
 
@@ -68,19 +68,12 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
     filters = form.cleaned_data if form.is_valid() else {}
     analysis = review.analyse(hit_type)
     assignments = review.filtered_assignments(hit_type, filters, analysis)
-    # The grid shows none of the big text columns (the raw answer XML, the question: kilobytes
-    # each), so they stay in the database.
-    rows_query = assignments.select_related("worker", "hit").defer(
-        "answer_xml", "requester_feedback", "hit__question", "hit__description", "hit__keywords"
-    )
-    page = Paginator(rows_query, filters.get("page_size") or 25).get_page(request.GET.get("page"))
+    page = Paginator(assignments, filters.get("page_size") or 25).get_page(request.GET.get("page"))
     columns = review.grid_columns(request.user, hit_type, analysis.fields)
-    rows = [
-        (a, [a.answers.get(c) for c in columns], analysis.disagreeing.get(a.pk, []))
-        for a in annotate_decisions(list(page.object_list))
-    ]
+    rows = grid_rows(row_values(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
+    can_review = Action.REVIEW in request.account_actions
     context = {
         "account": account,
         "hit_type": hit_type,
@@ -95,20 +88,22 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
         "analysis": analysis,
         "matching": page.paginator.count,
         "query": query.urlencode(),
-        "spent": review.spent(hit_type),
+        "spent": analysis.spent,
         "charts": analysis.charts,
         "reasons": account.rejection_reasons.all(),
-        "can_review": Action.REVIEW in request.account_actions,
+        "can_review": can_review,
         "can_export": Action.EXPORT in request.account_actions,
-        # URL prefixes, so 500 rows do not each reverse three URLs.
+        "grid_rows": render_grid_rows(
+            rows,
+            columns=columns,
+            disagreeing=analysis.disagreeing,
+            can_review=can_review,
+            # URL prefixes, so 500 rows do not each reverse three URLs.
+            hit_base=f"{account.get_absolute_url()}hits/",
+            assignment_base=f"{account.get_absolute_url()}assignments/",
+            csrf_token=get_token(request),
+        ),
     }
-    context["grid_rows"] = render_grid_rows(
-        rows,
-        can_review=context["can_review"],
-        hit_base=f"{account.get_absolute_url()}hits/",
-        assignment_base=f"{account.get_absolute_url()}assignments/",
-        csrf_token=get_token(request),
-    )
     return render(request, _template(request, "hits/study_detail.html", "grid"), context)
 
 

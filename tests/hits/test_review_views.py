@@ -17,6 +17,7 @@ from dashboard.jobs import run_job
 from dashboard.models import Job
 from dashboard.sync import run_sync
 from hits.models import Assignment, Decision, GridPreference, HITType, RejectionReason
+from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
 
 pytestmark = pytest.mark.django_db
@@ -157,18 +158,26 @@ def test_inline_approve_goes_through_a_decision_and_stops_polling(
         kwargs={"slug": emulator_account.slug, "assignment_id": assignment.assignment_id},
     )
 
+    before = _grid(staff_client, emulator_account, study).content.decode()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         cell = staff_client.post(url, {"action": "approve"}, headers={"HX-Request": "true"})
     polling = staff_client.get(status_url, headers={"HX-Request": "true"})
+    in_flight = _grid(staff_client, emulator_account, study).content.decode()
     for callback in callbacks:
         callback()  # the worker sends it
     done = staff_client.get(status_url, headers={"HX-Request": "true"})
+    after = _grid(staff_client, emulator_account, study).content.decode()
 
     assert (
         "Approving…" in cell.content.decode() and 'hx-trigger="every 1s"' in cell.content.decode()
     )
     assert polling.status_code == 200
     assert done.status_code == 286 and "Approved" in done.content.decode()
+    # The grid shows the decision in flight, then the cost of the approval (its cached analysis
+    # is redone when an assignment changes).
+    assert in_flight.count("Approving…") == 1 and "Approving…" not in before
+    cost = assignment_cost(assignment.hit.reward, assignment.hit.max_assignments)
+    assert "spent so far $0.00 " in before and f"spent so far ${cost} " in after
     truth = {
         a["AssignmentId"]: a for a in fresh_emulator.control.truth("assignments")["assignments"]
     }
