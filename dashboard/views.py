@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
@@ -272,46 +275,56 @@ def _notifications_context(
     }
 
 
-@require_POST
-@login_required
-def notifications_configure(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def _notifications_job(
+    request: HtmxHttpRequest,
+    slug: str,
+    *,
+    form_class: type,
+    form_name: str,
+    kind: str,
+    title: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """Validate a form of the notifications page, then start its job and show it (or show the
+    page again with the form's errors)."""
     account = account_for_user(request, slug, Action.MANAGE_ACCOUNTS)
-    form = NotificationSettingsForm(request.POST, account=account)
+    form = form_class(request.POST, account=account)
     if not form.is_valid():
-        return render(
-            request,
-            "dashboard/notifications.html",
-            _notifications_context(request, account, settings_form=form),
-        )
+        context = _notifications_context(request, account, **{form_name: form})
+        return render(request, "dashboard/notifications.html", context)
     job = start_job(
         account=account,
-        kind="notifications.configure",
-        title=f"Notification settings for {len(form.cleaned_data['hit_type_ids'])} HIT type(s)",
+        kind=kind,
+        title=title(form.cleaned_data),
         parameters=form.cleaned_data,
         created_by=request.user,
     )
     return redirect(job)
+
+
+@require_POST
+@login_required
+def notifications_configure(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    return _notifications_job(
+        request,
+        slug,
+        form_class=NotificationSettingsForm,
+        form_name="settings_form",
+        kind="notifications.configure",
+        title=lambda data: f"Notification settings for {len(data['hit_type_ids'])} HIT type(s)",
+    )
 
 
 @require_POST
 @login_required
 def notifications_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    account = account_for_user(request, slug, Action.MANAGE_ACCOUNTS)
-    form = TestEventForm(request.POST, account=account)
-    if not form.is_valid():
-        return render(
-            request,
-            "dashboard/notifications.html",
-            _notifications_context(request, account, test_form=form),
-        )
-    job = start_job(
-        account=account,
+    return _notifications_job(
+        request,
+        slug,
+        form_class=TestEventForm,
+        form_name="test_form",
         kind="notifications.test",
-        title=f"Test {form.cleaned_data['event_type']} event through {form.cleaned_data['transport']}",
-        parameters=form.cleaned_data,
-        created_by=request.user,
+        title=lambda data: f"Test {data['event_type']} event through {data['transport']}",
     )
-    return redirect(job)
 
 
 @require_POST

@@ -20,10 +20,12 @@ from dashboard.jobs import JobFailed, Progress, job_handler
 from dashboard.models import Job, RequesterAccount
 from dashboard.mturk_access import CallStatsRecorder, gateway_for
 from dashboard.notification_setup import DEFAULT_EVENT_TYPES, wire_emulator_sns
+from mturk.batches import annotation_for
 from mturk.errors import MTurkError
 from mturk.tokens import request_token
 
 DEMO_HITS = 30
+DEMO_BATCH = "Demo batch 1"
 ANIMALS = ["cat", "dog", "rabbit", "parrot", "hamster"]
 QUESTION_TEMPLATE = """<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">
 <HTMLContent><![CDATA[<!DOCTYPE html>
@@ -115,16 +117,13 @@ def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
             transport="SNS",
             event_types=DEFAULT_EVENT_TYPES,
         )
-        published = {
-            hit.requester_annotation
-            for page in gateway.iter_hit_pages()
-            for hit in page
-            if (hit.requester_annotation or "").startswith("demo:")
-        }
+        published = {hit.requester_annotation for page in gateway.iter_hit_pages() for hit in page}
         progress.set_total(DEMO_HITS)
         created = 0
         for number in range(1, DEMO_HITS + 1):
-            annotation = f"demo:{number}"
+            # One batch, so the Batches page has something to show; `demo` makes each HIT's
+            # annotation unique, which is how a rerun recognises what is already published.
+            annotation = annotation_for(DEMO_BATCH, demo=number)
             if annotation not in published:
                 result = gateway.create_hit_with_hit_type(
                     hit_type_id=hit_type_id,

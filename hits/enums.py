@@ -34,6 +34,13 @@ class AssignmentStatus(models.TextChoices):
     REJECTED = "Rejected"
 
 
+class BatchSource(models.TextChoices):
+    """Where a batch's membership comes from (see mturk/batches.py)."""
+
+    REQUESTER_WEBSITE = "requester-website", "Requester website"
+    ANNOTATION = "annotation", "Annotation"
+
+
 class QuestionKind(models.TextChoices):
     HTML = "HTMLQuestion", "HTML question"
     EXTERNAL = "ExternalQuestion", "External question"

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from hits.enums import AssignmentStatus, DecisionAction
+from hits.models import Batch, HITType
 from hits.services import MAX_FEEDBACK
 
 PAGE_SIZES = [(25, "25"), (100, "100"), (500, "500")]
@@ -40,6 +41,20 @@ class GridFilterForm(forms.Form):
         choices=PAGE_SIZES, coerce=int, required=False, empty_value=25
     )
 
+    batch = forms.ModelChoiceField(
+        queryset=Batch.objects.none(), required=False, empty_label="Every batch"
+    )
+
+    field_order = ["batch"]
+
+    def __init__(self, *args: Any, hit_type: HITType, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        batches = hit_type.batches.order_by("-first_seen_at", "-pk")
+        if batches.exists():
+            self.fields["batch"].queryset = batches
+        else:  # most studies have no batches: no empty choice to show
+            del self.fields["batch"]
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         low, high = cleaned.get("work_time_min"), cleaned.get("work_time_max")
@@ -54,6 +69,18 @@ class StudyFilterForm(forms.Form):
         choices=[
             ("-first_seen_at", "Newest"),
             ("title", "Title"),
+            ("-n_submitted", "Most to review"),
+        ],
+        required=False,
+    )
+
+
+class BatchFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Batch or study contains")
+    sort = forms.ChoiceField(
+        choices=[
+            ("-first_seen_at", "Newest"),
+            ("name", "Name"),
             ("-n_submitted", "Most to review"),
         ],
         required=False,

@@ -13,6 +13,7 @@ from django.db.models import Q
 from dashboard.models import RequesterAccount
 from hits.enums import (
     AssignmentStatus,
+    BatchSource,
     DecisionAction,
     DecisionState,
     HITReviewStatus,
@@ -54,6 +55,31 @@ class HITType(models.Model):
         return self.title or self.hit_type_id
 
 
+class Batch(models.Model):
+    """HITs of one HIT type published together, recognised by their RequesterAnnotation
+    (mturk/batches.py): a Requester-website batch (`BatchId:123`) or a labelled one (`batch:pilot`).
+    Rows are made by sync when it first sees a HIT of the batch."""
+
+    account = models.ForeignKey(RequesterAccount, on_delete=models.CASCADE, related_name="batches")
+    hit_type = models.ForeignKey(HITType, on_delete=models.CASCADE, related_name="batches")
+    key = models.CharField(max_length=120)
+    name = models.CharField(max_length=120)
+    source = models.CharField(max_length=20, choices=BatchSource.choices)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "batches"
+        ordering = ["-first_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "hit_type", "key"], name="uniq_batch_per_hit_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class HIT(models.Model):
     account = models.ForeignKey(RequesterAccount, on_delete=models.CASCADE, related_name="hits")
     hit_type = models.ForeignKey(HITType, on_delete=models.PROTECT, related_name="hits")
@@ -82,6 +108,9 @@ class HIT(models.Model):
     assignment_duration_seconds = models.PositiveIntegerField(default=0)
     auto_approval_delay_seconds = models.PositiveIntegerField(default=0)
     annotation = models.CharField(max_length=255, blank=True)
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="hits"
+    )
     qualification_requirements = models.JSONField(default=list, blank=True)
     # Set when a full reconciliation no longer finds the HIT at MTurk (deleted or auto-disposed).
     disposed_at = models.DateTimeField(null=True, blank=True)

@@ -9,67 +9,97 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateTimeField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from dashboard.models import RequesterAccount
 from hits import charts
 from hits.agreement import FieldAgreement, agreement, disagrees, field_names
 from hits.enums import AssignmentStatus
-from hits.models import HIT, Assignment, GridPreference, HITType
+from hits.models import HIT, Assignment, Batch, GridPreference, HITType
 from mturk.fees import assignment_cost
 
 
-def studies(account: RequesterAccount) -> QuerySet[HITType]:
-    """HIT types with counts and spend, by subqueries (joining HITs and assignments would multiply rows)."""
+def _scalar(
+    queryset: QuerySet, link: str, aggregate: Any, output_field: Any = None, default: Any = 0
+) -> Any:
+    """One aggregate over the rows of `queryset` whose `link` is the outer row, as a subquery
+    (joining HITs and assignments into the outer query would multiply its rows)."""
+    subquery = Subquery(
+        queryset.filter(**{link: OuterRef("pk")}).values(link).annotate(v=aggregate).values("v"),
+        output_field=output_field or IntegerField(),
+    )
+    return subquery if default is None else Coalesce(subquery, default)
 
-    def count(queryset: QuerySet, column: str = "pk") -> Coalesce:
-        counted = (
-            queryset.filter(hit_type=OuterRef("pk"))
-            .values("hit_type")
-            .annotate(n=Count(column))
-            .values("n")
-        )
-        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
-    def total(column: str, queryset: QuerySet) -> Coalesce:
-        summed = (
-            queryset.filter(hit_type=OuterRef("pk"))
-            .values("hit_type")
-            .annotate(n=Sum(column))
-            .values("n")
-        )
-        return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
+def _progress(*, hit_link: str, assignment_link: str) -> dict[str, Any]:
+    """The progress columns of a study or batch list: HITs, assignments by status, assignments
+    working and open on HITs still at MTurk, the most assignments there can be, and when the last
+    HIT expires. `hit_link` and `assignment_link` lead from a HIT and an assignment to the row."""
+    at_mturk = HIT.objects.filter(disposed_at__isnull=True)
 
-    return account.hit_types.annotate(
-        n_hits=count(HIT.objects.all()),
-        n_submitted=count(Assignment.objects.filter(status=AssignmentStatus.SUBMITTED)),
-        n_approved=count(Assignment.objects.filter(status=AssignmentStatus.APPROVED)),
-        n_rejected=count(Assignment.objects.filter(status=AssignmentStatus.REJECTED)),
-        n_pending=total("assignments_pending", HIT.objects.filter(disposed_at__isnull=True)),
-        n_available=total("assignments_available", HIT.objects.filter(disposed_at__isnull=True)),
-        n_max=total("max_assignments", HIT.objects.all()),
-        last_expiry=Subquery(
-            HIT.objects.filter(hit_type=OuterRef("pk"))
-            .order_by("-expires_at")
-            .values("expires_at")[:1]
+    def assignments(status: str) -> Any:
+        return _scalar(Assignment.objects.filter(status=status), assignment_link, Count("pk"))
+
+    return {
+        "n_hits": _scalar(HIT.objects.all(), hit_link, Count("pk")),
+        "n_submitted": assignments(AssignmentStatus.SUBMITTED),
+        "n_approved": assignments(AssignmentStatus.APPROVED),
+        "n_rejected": assignments(AssignmentStatus.REJECTED),
+        "n_pending": _scalar(at_mturk, hit_link, Sum("assignments_pending")),
+        "n_available": _scalar(at_mturk, hit_link, Sum("assignments_available")),
+        "n_max": _scalar(HIT.objects.all(), hit_link, Sum("max_assignments")),
+        "last_expiry": _scalar(
+            HIT.objects.all(), hit_link, Max("expires_at"), DateTimeField(), default=None
         ),
+    }
+
+
+def studies(account: RequesterAccount) -> QuerySet[HITType]:
+    """The account's HIT types with their progress (see `_progress`)."""
+    return account.hit_types.annotate(**_progress(hit_link="hit_type", assignment_link="hit_type"))
+
+
+def batches(account: RequesterAccount) -> QuerySet[Batch]:
+    """The account's batches with their progress (see `_progress`)."""
+    return account.batches.select_related("hit_type").annotate(
+        **_progress(hit_link="batch", assignment_link="hit__batch")
     )
 
 
-def spent(hit_type: HITType) -> Decimal:
-    """What the approved assignments of the HIT type cost (reward plus MTurk's fee)."""
-    rows = (
-        HIT.objects.filter(hit_type=hit_type)
-        .values("max_assignments", "reward")
-        .annotate(
-            approved=Count("assignments", filter=Q(assignments__status=AssignmentStatus.APPROVED))
-        )
+def spent(hits: QuerySet[HIT]) -> Decimal:
+    """What the approved assignments of these HITs cost (reward plus MTurk's fee)."""
+    return sum(spent_by(hits, "hit_type").values(), Decimal("0.00"))
+
+
+def spent_by(hits: QuerySet[HIT], group: str) -> dict[Any, Decimal]:
+    """What the approved assignments of these HITs cost, by the value of the HIT's `group` field
+    (e.g. "hit_type" or "batch"). One query; the fee depends on each HIT's assignment count."""
+    rows = hits.values(group, "max_assignments", "reward").annotate(
+        approved=Count("assignments", filter=Q(assignments__status=AssignmentStatus.APPROVED))
     )
-    return sum(
-        (assignment_cost(r["reward"], r["max_assignments"]) * r["approved"] for r in rows),
-        Decimal("0.00"),
-    )
+    totals: dict[Any, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for r in rows:
+        totals[r[group]] += assignment_cost(r["reward"], r["max_assignments"]) * r["approved"]
+    return dict(totals)
+
+
+def with_spent(rows: list[Any], group: str) -> list[Any]:
+    """Set `spent` on a page of studies (group "hit_type") or batches (group "batch")."""
+    totals = spent_by(HIT.objects.filter(**{f"{group}__in": [row.pk for row in rows]}), group)
+    for row in rows:
+        row.spent = totals.get(row.pk, Decimal("0.00"))
+    return rows
 
 
 @dataclass
@@ -111,29 +141,38 @@ class HITTypeAnalysis:
     spent: Decimal = Decimal("0.00")  # what the approved assignments cost, rewards and fees
 
 
-def analyse(hit_type: HITType) -> HITTypeAnalysis:
-    """The analysis of the HIT type's assignments, cached until any of them changes.
+def analyse(hit_type: HITType, batch: Batch | None = None) -> HITTypeAnalysis:
+    """The analysis of the HIT type's assignments (or of one batch of it), cached until any of
+    them changes.
 
     The cache key carries a cheap fingerprint of the rows (`_fingerprint`), so two small aggregate
     queries decide whether the whole analysis must be redone."""
-    key = (hit_type.pk, *_fingerprint(hit_type))
+    assignments, hits = _scope(hit_type, batch)
+    key = (hit_type.pk, batch.pk if batch else None, *_fingerprint(assignments, hits))
     analysis = _ANALYSES.get(key)
     if analysis is None:
-        analysis = _analyse(hit_type)
+        analysis = _analyse(assignments, hits)
         _ANALYSES[key] = analysis
         while len(_ANALYSES) > _ANALYSES_KEPT:
             _ANALYSES.pop(next(iter(_ANALYSES)), None)
     return analysis
 
 
-def _fingerprint(hit_type: HITType) -> tuple:
-    """Count and newest `synced_at` of the HIT type's assignments and of its HITs (the cost so far
-    reads the HITs' rewards and assignment counts). Every write by sync or by a decision sets
+def _scope(hit_type: HITType, batch: Batch | None) -> tuple[QuerySet[Assignment], QuerySet[HIT]]:
+    assignments = Assignment.objects.filter(hit_type=hit_type)
+    hits = HIT.objects.filter(hit_type=hit_type)
+    if batch is not None:
+        assignments, hits = assignments.filter(hit__batch=batch), hits.filter(batch=batch)
+    return assignments, hits
+
+
+def _fingerprint(assignments: QuerySet[Assignment], hits: QuerySet[HIT]) -> tuple:
+    """Count and newest `synced_at` of the assignments and of their HITs (the cost so far reads
+    the HITs' rewards and assignment counts). Every write by sync or by a decision sets
     `synced_at`, so an unchanged fingerprint means unchanged data."""
     stamp = {"n": Count("pk"), "synced": Max("synced_at")}
-    assignments = Assignment.objects.filter(hit_type=hit_type).aggregate(**stamp)
-    hits = HIT.objects.filter(hit_type=hit_type).aggregate(**stamp)
-    return (assignments["n"], assignments["synced"], hits["n"], hits["synced"])
+    of_assignments, of_hits = assignments.aggregate(**stamp), hits.aggregate(**stamp)
+    return (of_assignments["n"], of_assignments["synced"], of_hits["n"], of_hits["synced"])
 
 
 # Analyses kept in this process, newest last. Not Django's cache: it would pickle and unpickle
@@ -142,9 +181,9 @@ _ANALYSES: dict[tuple, HITTypeAnalysis] = {}
 _ANALYSES_KEPT = 32
 
 
-def _analyse(hit_type: HITType) -> HITTypeAnalysis:
+def _analyse(assignments: QuerySet[Assignment], hits: QuerySet[HIT]) -> HITTypeAnalysis:
     rows = list(
-        Assignment.objects.filter(hit_type=hit_type).values_list(
+        assignments.values_list(
             "pk",
             "hit_id",
             "answers",
@@ -190,7 +229,7 @@ def _analyse(hit_type: HITType) -> HITTypeAnalysis:
         submit_times=[row[5] for row in rows if row[5]],
         work_times=[row[4] for row in rows if row[4] is not None],
     )
-    analysis.spent = spent(hit_type)
+    analysis.spent = spent(hits)
     # Drawn once per change of the data, with the rest of the analysis (and cached with it).
     analysis.charts = [
         charts.submissions_over_time(analysis.submit_times),
@@ -201,9 +240,13 @@ def _analyse(hit_type: HITType) -> HITTypeAnalysis:
 
 
 def filtered_assignments(
-    hit_type: HITType, filters: dict[str, Any], analysis: HITTypeAnalysis
+    hit_type: HITType, filters: dict[str, Any], analysis: HITTypeAnalysis | None
 ) -> QuerySet[Assignment]:
+    """The HIT type's assignments that pass the grid's filters (GridFilterForm), in its order.
+    `analysis` (of the same HIT type and batch) is needed only for the disagreement filter."""
     queryset = Assignment.objects.filter(hit_type=hit_type)
+    if filters.get("batch"):
+        queryset = queryset.filter(hit__batch=filters["batch"])
     if filters.get("status"):
         queryset = queryset.filter(status__in=filters["status"])
     if filters.get("worker"):
@@ -221,7 +264,7 @@ def filtered_assignments(
         needle = filters["contains"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         queryset = queryset.filter(answer_xml__icontains=needle)
     if filters.get("disagrees"):
-        analysis = analysis or analyse(hit_type)
+        analysis = analysis or analyse(hit_type, filters.get("batch"))
         queryset = queryset.filter(pk__in=list(analysis.disagreeing))
     return queryset.order_by(filters.get("sort") or "-submit_time", "pk")
 

@@ -24,9 +24,10 @@ from django.utils import timezone
 
 from dashboard.models import RequesterAccount
 from hits.enums import AssignmentStatus, HITStatus
-from hits.models import HIT, Assignment, HITType
+from hits.models import HIT, Assignment, Batch, HITType
 from mturk import records
 from mturk.answers import parse_answers, question_kind
+from mturk.batches import BatchLabel, batch_of
 from workers.models import Worker
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ HIT_FIELDS = [
     "assignment_duration_seconds",
     "auto_approval_delay_seconds",
     "annotation",
+    "batch",
     "qualification_requirements",
     "disposed_at",
 ]
@@ -106,9 +108,10 @@ class SyncCounts:
 # --- Record -> row mapping -----------------------------------------------------------------------
 
 
-def _hit_values(record: records.HIT, hit_type: HITType) -> dict[str, Any]:
+def _hit_values(record: records.HIT, hit_type: HITType, batch: Batch | None) -> dict[str, Any]:
     return {
         "hit_type": hit_type,
+        "batch": batch,
         "hit_group_id": record.hit_group_id or "",
         "hit_layout_id": record.hit_layout_id or "",
         "question": record.question or "",
@@ -181,9 +184,9 @@ def _assignment_values(record: records.Assignment, existing: Assignment | None) 
 
 def _differs(row: Any, values: dict[str, Any]) -> bool:
     for name, value in values.items():
-        if name in ("hit_type", "hit", "worker"):
+        if name in ("hit_type", "hit", "worker", "batch"):
             # Compare the keys: reading the relation itself would cost one query per row.
-            if getattr(row, f"{name}_id") != value.pk:
+            if getattr(row, f"{name}_id") != (value.pk if value is not None else None):
                 return True
         elif getattr(row, name) != value:
             return True
@@ -234,6 +237,39 @@ def _ensure_hit_types(
     return existing
 
 
+def _ensure_batches(
+    account: RequesterAccount, hit_records: Sequence[records.HIT], hit_types: dict[str, HITType]
+) -> dict[tuple[int, str], Batch]:
+    """Batch rows for every batch the page's HITs name in their annotations, by (HIT type pk,
+    batch key). Two queries when a batch is new, one otherwise, none when no HIT names one."""
+    wanted: dict[tuple[int, str], BatchLabel] = {}
+    for record in hit_records:
+        label = batch_of(record.requester_annotation)
+        if label is not None and record.hit_type_id:
+            wanted[(hit_types[record.hit_type_id].pk, label.key)] = label
+    if not wanted:
+        return {}
+
+    def read() -> dict[tuple[int, str], Batch]:
+        rows = Batch.objects.filter(
+            account=account,
+            hit_type__in={type_pk for type_pk, _ in wanted},
+            key__in={key for _, key in wanted},
+        )
+        return {(b.hit_type_id, b.key): b for b in rows}
+
+    existing = read()
+    missing = [
+        Batch(account=account, hit_type_id=type_pk, key=key, name=label.name, source=label.source)
+        for (type_pk, key), label in wanted.items()
+        if (type_pk, key) not in existing
+    ]
+    if missing:
+        Batch.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = read()
+    return existing
+
+
 def upsert_hits(
     *, account: RequesterAccount, hit_records: Sequence[records.HIT]
 ) -> tuple[dict[str, HIT], SyncCounts, set[str]]:
@@ -244,13 +280,17 @@ def upsert_hits(
         return {}, counts, set()
     now = timezone.now()
     hit_types = _ensure_hit_types(account, hit_records)
+    batches = _ensure_batches(account, hit_records, hit_types)
     existing = {
         hit.hit_id: hit
         for hit in HIT.objects.filter(account=account, hit_id__in=[r.hit_id for r in hit_records])
     }
     to_create, to_update, changed_ids = [], [], set()
     for record in hit_records:
-        values = _hit_values(record, hit_types[record.hit_type_id])
+        hit_type = hit_types[record.hit_type_id]
+        label = batch_of(record.requester_annotation)
+        batch = batches.get((hit_type.pk, label.key)) if label else None
+        values = _hit_values(record, hit_type, batch)
         row = existing.get(record.hit_id)
         if row is None:
             to_create.append(HIT(account=account, hit_id=record.hit_id, synced_at=now, **values))

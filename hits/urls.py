@@ -18,6 +18,7 @@ urlpatterns = [
         views.results_upload_confirm,
         name="results-upload-confirm",
     ),
+    path("batches/", views.batch_list, name="batch-list"),
     path("hits/", views.hit_list, name="hit-list"),
     path("hits/<str:hit_id>/", views.hit_detail, name="hit-detail"),
     path(

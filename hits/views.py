@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from dashboard.permissions import account_for_user
 from hits import results_csv, review
 from hits.enums import DecisionAction, DecisionState
 from hits.forms import (
+    BatchFilterForm,
     BulkDecisionForm,
     ColumnsForm,
     DecisionForm,
@@ -54,7 +56,8 @@ def study_list(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         studies = studies.order_by("-first_seen_at", "pk")
     page = Paginator(studies, 25).get_page(request.GET.get("page"))
-    context = {"account": account, "form": form, "page": page}
+    page.object_list = review.with_spent(list(page.object_list), "hit_type")
+    context = {"account": account, "form": form, "page": page, "now": timezone.now()}
     return render(request, _template(request, "hits/study_list.html", "study-table"), context)
 
 
@@ -64,9 +67,10 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
     """The review grid: one row per assignment, a column per chosen answer field."""
     account = account_for_user(request, slug)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
-    form = GridFilterForm(request.GET or None)
+    form = GridFilterForm(request.GET or None, hit_type=hit_type)
     filters = form.cleaned_data if form.is_valid() else {}
-    analysis = review.analyse(hit_type)
+    batch = filters.get("batch")
+    analysis = review.analyse(hit_type, batch)
     assignments = review.filtered_assignments(hit_type, filters, analysis)
     page = Paginator(assignments, filters.get("page_size") or 25).get_page(request.GET.get("page"))
     columns = review.grid_columns(request.user, hit_type, analysis.fields)
@@ -77,6 +81,7 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
     context = {
         "account": account,
         "hit_type": hit_type,
+        "batch": batch,
         "form": form,
         "page": page,
         "rows": rows,
@@ -127,6 +132,25 @@ def study_columns(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResp
     return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
 
 
+@require_GET
+@login_required
+def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Batches (HITs of a study published together) with their progress and cost so far."""
+    account = account_for_user(request, slug)
+    form = BatchFilterForm(request.GET or None)
+    batches = review.batches(account)
+    order = "-first_seen_at"
+    if form.is_valid():
+        q = form.cleaned_data["q"].strip()
+        if q:
+            batches = batches.filter(Q(name__icontains=q) | Q(hit_type__title__icontains=q))
+        order = form.cleaned_data["sort"] or order
+    page = Paginator(batches.order_by(order, "pk"), 25).get_page(request.GET.get("page"))
+    page.object_list = review.with_spent(list(page.object_list), "batch")
+    context = {"account": account, "form": form, "page": page, "now": timezone.now()}
+    return render(request, _template(request, "hits/batch_list.html", "batch-table"), context)
+
+
 # --- HITs ----------------------------------------------------------------------------------------
 
 
@@ -139,8 +163,6 @@ def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         q, status = form.cleaned_data["q"].strip(), form.cleaned_data["status"]
         if q:
-            from django.db.models import Q
-
             hits = hits.filter(Q(hit_id=q) | Q(title__icontains=q) | Q(annotation__icontains=q))
         if status:
             hits = hits.filter(status=status)
@@ -157,7 +179,9 @@ def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
 def hit_detail(request: HttpRequest, slug: str, hit_id: str) -> HttpResponse:
     """A HIT: its question (preview), and its assignments side by side."""
     account = account_for_user(request, slug)
-    hit = get_object_or_404(HIT.objects.select_related("hit_type"), account=account, hit_id=hit_id)
+    hit = get_object_or_404(
+        HIT.objects.select_related("hit_type", "batch"), account=account, hit_id=hit_id
+    )
     sbs = review.side_by_side(hit)
     annotate_decisions(sbs.assignments)
     context = {
@@ -330,7 +354,7 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
     account = account_for_user(request, slug, Action.REVIEW)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
     form = BulkDecisionForm(request.POST, reasons=account.rejection_reasons.all())
-    filter_form = GridFilterForm(request.POST)
+    filter_form = GridFilterForm(request.POST, hit_type=hit_type)
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
     if not form.is_valid():
         return render(
@@ -340,7 +364,7 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
         )
     data = form.cleaned_data
     if data["scope"] == "matching":
-        targets = review.filtered_assignments(hit_type, filters, review.analyse(hit_type))
+        targets = review.filtered_assignments(hit_type, filters, None)
     else:
         targets = Assignment.objects.filter(hit_type=hit_type, assignment_id__in=data["selected"])
     action = data["action"]
@@ -421,22 +445,24 @@ def results_download(request: HttpRequest, slug: str, hit_type_id: str) -> Strea
     results format, or as JSON lines with ?format=jsonl. Streamed: memory stays flat."""
     account = account_for_user(request, slug, Action.EXPORT)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
-    form = GridFilterForm(request.GET or None)
+    form = GridFilterForm(request.GET or None, hit_type=hit_type)
     filters = form.cleaned_data if form.is_valid() else {}
     # The majority is only worked out when the filter needs it.
     assignments = review.filtered_assignments(hit_type, filters, None)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    batch = filters.get("batch")
+    prefix = f"{hit_type.hit_type_id}-batch-{batch.pk}" if batch else hit_type.hit_type_id
     if request.GET.get("format") == "jsonl":
         response = StreamingHttpResponse(
             results_csv.iter_results_jsonl(assignments),
             content_type="application/x-ndjson; charset=utf-8",
         )
-        name = f"{hit_type.hit_type_id}-results-{stamp}.jsonl"
+        name = f"{prefix}-results-{stamp}.jsonl"
     else:
         response = StreamingHttpResponse(
             results_csv.iter_results_csv(assignments), content_type="text/csv; charset=utf-8"
         )
-        name = f"{hit_type.hit_type_id}-results-{stamp}.csv"
+        name = f"{prefix}-results-{stamp}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

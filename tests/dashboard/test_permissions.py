@@ -32,6 +32,7 @@ ACCOUNT_VIEWS = {
     "assignment-replay": Action.PREVIEW,
     "study-list": Action.VIEW,
     "study-detail": Action.VIEW,
+    "batch-list": Action.VIEW,
     "hit-list": Action.VIEW,
     "hit-detail": Action.VIEW,
     "assignment-status": Action.VIEW,

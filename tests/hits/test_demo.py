@@ -10,7 +10,8 @@ from django.core.management import call_command
 from dashboard.enums import JobState
 from dashboard.jobs import run_job, start_job
 from dashboard.models import Job, RequesterAccount
-from hits.demo import DEMO_HITS
+from hits.demo import DEMO_BATCH, DEMO_HITS
+from hits.models import Batch
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,8 @@ def test_the_crowd_answers_the_demo_form(emulator_account, fresh_emulator, accou
 
     assert run_sync(account=emulator_account, kind="full").ok
 
+    batch = Batch.objects.get(account=emulator_account)
+    assert batch.name == DEMO_BATCH and batch.hits.count() == DEMO_HITS
     answers = [a.answers for a in Assignment.objects.filter(account=emulator_account)]
     assert len(answers) > 20
     assert all(

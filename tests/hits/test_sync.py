@@ -30,19 +30,26 @@ HTML_QUESTION = (
 
 
 def create_hits(
-    gateway, count: int, *, max_assignments: int = 3, title: str = "Is this a cat?"
+    gateway,
+    count: int,
+    *,
+    max_assignments: int = 3,
+    title: str = "Is this a cat?",
+    annotation: str | None = None,
 ) -> list[str]:
+    """`count` HITs of one HIT type; `annotation` may hold `{n}` for the HIT's number."""
     hit_ids = []
     for n in range(count):
         result = gateway.create_hit(
             title=title,
+            requester_annotation=annotation.format(n=n) if annotation else None,
             description="Look at a picture and say whether it shows a cat.",
             reward="0.25",
             assignment_duration_seconds=600,
             lifetime_seconds=86400,
             max_assignments=max_assignments,
             question=HTML_QUESTION,
-            token=request_token("test-hit", f"{title}-{n}"),
+            token=request_token("test-hit", f"{title}-{annotation or ''}-{n}"),
         )
         hit_ids.append(result.hit.hit_id)
     return hit_ids
