@@ -100,6 +100,16 @@ class HITFilterForm(forms.Form):
         ],
         required=False,
     )
+    sort = forms.ChoiceField(
+        choices=[
+            ("-created_at_mturk", "Newest"),
+            ("created_at_mturk", "Oldest"),
+            ("expires_at", "Expiring first"),
+            ("-assignments_pending", "Most working"),
+            ("-assignments_available", "Most open"),
+        ],
+        required=False,
+    )
 
 
 class DecisionForm(forms.Form):

@@ -40,6 +40,13 @@ def _template(request: HttpRequest, name: str, partial: str) -> str:
     return f"{name}#{partial}" if getattr(request, "htmx", False) else name
 
 
+def _query(request: HttpRequest) -> str:
+    """The query string without the page number, for pagination links that keep the filter."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 # --- Studies -------------------------------------------------------------------------------------
 
 
@@ -57,7 +64,13 @@ def study_list(request: HttpRequest, slug: str) -> HttpResponse:
         studies = studies.order_by("-first_seen_at", "pk")
     page = Paginator(studies, 25).get_page(request.GET.get("page"))
     page.object_list = review.with_spent(list(page.object_list), "hit_type")
-    context = {"account": account, "form": form, "page": page, "now": timezone.now()}
+    context = {
+        "account": account,
+        "form": form,
+        "page": page,
+        "query": _query(request),
+        "now": timezone.now(),
+    }
     return render(request, _template(request, "hits/study_list.html", "study-table"), context)
 
 
@@ -75,8 +88,6 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
     page = Paginator(assignments, filters.get("page_size") or 25).get_page(request.GET.get("page"))
     columns = review.grid_columns(request.user, hit_type, analysis.fields)
     rows = grid_rows(row_values(page.object_list))
-    query = request.GET.copy()
-    query.pop("page", None)
     can_review = Action.REVIEW in request.account_actions
     context = {
         "account": account,
@@ -92,7 +103,7 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
         ],
         "analysis": analysis,
         "matching": page.paginator.count,
-        "query": query.urlencode(),
+        "query": _query(request),
         "spent": analysis.spent,
         "charts": analysis.charts,
         "reasons": account.rejection_reasons.all(),
@@ -147,7 +158,13 @@ def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
         order = form.cleaned_data["sort"] or order
     page = Paginator(batches.order_by(order, "pk"), 25).get_page(request.GET.get("page"))
     page.object_list = review.with_spent(list(page.object_list), "batch")
-    context = {"account": account, "form": form, "page": page, "now": timezone.now()}
+    context = {
+        "account": account,
+        "form": form,
+        "page": page,
+        "query": _query(request),
+        "now": timezone.now(),
+    }
     return render(request, _template(request, "hits/batch_list.html", "batch-table"), context)
 
 
@@ -159,19 +176,18 @@ def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
 def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug)
     form = HITFilterForm(request.GET or None)
-    hits = HIT.objects.filter(account=account).select_related("hit_type")
+    hits = HIT.objects.filter(account=account).select_related("hit_type", "batch")
+    order = "-created_at_mturk"
     if form.is_valid():
         q, status = form.cleaned_data["q"].strip(), form.cleaned_data["status"]
         if q:
             hits = hits.filter(Q(hit_id=q) | Q(title__icontains=q) | Q(annotation__icontains=q))
         if status:
             hits = hits.filter(status=status)
-    page = Paginator(hits.order_by("-created_at_mturk", "pk"), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        _template(request, "hits/hit_list.html", "hit-table"),
-        {"account": account, "form": form, "page": page},
-    )
+        order = form.cleaned_data["sort"] or order
+    page = Paginator(hits.order_by(order, "pk"), 50).get_page(request.GET.get("page"))
+    context = {"account": account, "form": form, "page": page, "query": _query(request)}
+    return render(request, _template(request, "hits/hit_list.html", "hit-table"), context)
 
 
 @require_GET

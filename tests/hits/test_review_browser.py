@@ -1,8 +1,8 @@
 """The review flow in a real browser (Debian's Chromium through Playwright) against a live server,
 the emulator and a real Celery worker: log in as staff, open a study, filter, select every matching
 row, bulk approve with confirmation, watch the progress bar finish, see the statuses change.
-Screenshots of the grid, the confirmation, the job and the side-by-side page are saved in
-test-artifacts/."""
+Screenshots of the grid, the confirmation, the job, the side-by-side page and the batches are
+saved in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_staff_bulk_approves_every_matching_row_and_watches_it_finish(
     browser, live_server, emulator_account, account_gateway, fresh_emulator, staff_user
 ):
     page = browser
-    first, second = create_hits(account_gateway, 2)
+    first, second = create_hits(account_gateway, 2, annotation="batch:pilot;item:{n}")
     control = fresh_emulator.control
     work(
         control, first, "AWORKERONE0001", {"cat": "yes", "comment": "<script>alert('xss')</script>"}
@@ -142,6 +142,14 @@ def test_staff_bulk_approves_every_matching_row_and_watches_it_finish(
         page.wait_for_selector("table.side-by-side")
         assert "<script>alert('xss')</script>" in page.inner_text("table.side-by-side")
         page.screenshot(path=str(ARTIFACTS / "side-by-side.png"), full_page=True)
+
+        # The batch, with its progress, opens the grid scoped to it.
+        page.click("nav.account-nav >> text=Batches")
+        expect(page.locator("#batch-table tbody tr")).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / "batches.png"), full_page=True)
+        page.click("#batch-table a >> text=pilot")
+        expect(page.locator(".batch-scope")).to_contain_text("Batch: pilot")
+        assert page.locator("tr.review-row").count() == 4
         time.sleep(0.5)
         assert page.dialogs == []
     connections.close_all()
