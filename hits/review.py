@@ -139,6 +139,7 @@ class HITTypeAnalysis:
     work_times: list[int]
     charts: list[Any] = field(default_factory=list)
     spent: Decimal = Decimal("0.00")  # what the approved assignments cost, rewards and fees
+    workers_table: str = ""  # the rendered summaries, kept with the analysis (hits.views)
 
 
 def analyse(hit_type: HITType, batch: Batch | None = None) -> HITTypeAnalysis:

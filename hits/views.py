@@ -10,8 +10,10 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -89,10 +91,19 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
     columns = review.grid_columns(request.user, hit_type, analysis.fields)
     rows = grid_rows(row_values(page.object_list))
     can_review = Action.REVIEW in request.account_actions
+    # A worker's rows, within the batch when the page shows one.
+    worker_link = f"?batch={batch.pk}&worker=" if batch else "?worker="
+    if not analysis.workers_table:
+        # Rendered once per change of the analysis: it depends on nothing else.
+        analysis.workers_table = render_to_string(
+            "hits/includes/workers_table.html",
+            {"workers": analysis.workers, "worker_link": worker_link},
+        )
     context = {
         "account": account,
         "hit_type": hit_type,
         "batch": batch,
+        "workers_table": mark_safe(analysis.workers_table),  # rendered with autoescape
         "form": form,
         "page": page,
         "rows": rows,
@@ -114,6 +125,7 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
             columns=columns,
             disagreeing=analysis.disagreeing,
             can_review=can_review,
+            worker_link=worker_link,
             # URL prefixes, so 500 rows do not each reverse three URLs.
             hit_base=f"{account.get_absolute_url()}hits/",
             assignment_base=f"{account.get_absolute_url()}assignments/",

@@ -139,6 +139,8 @@ def test_the_grid_of_a_batch_covers_only_its_rows_workers_and_cost(
     assert whole.count('class="review-row') == 4 and "Batch: pilot" not in whole
     assert scoped.count('class="review-row') == 2 and "Batch: pilot" in scoped
     assert "AWORKERTWO0002" not in scoped and "AWORKERTHREE03" not in scoped
+    # A worker's link (in the grid and in the summaries) stays within the batch.
+    assert scoped.count(f'href="?batch={pilot.pk}&amp;worker=AWORKERONE0001"') == 3
     assert "Select a valid choice" in unknown
 
 
