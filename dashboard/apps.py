@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class DashboardConfig(AppConfig):
@@ -11,3 +12,7 @@ class DashboardConfig(AppConfig):
     def ready(self) -> None:
         # Register the job kinds this app provides, in the web process and in every worker.
         from dashboard import job_handlers  # noqa: F401
+        from dashboard.roles import ensure_roles
+
+        # Roles come back after a flush (and are made if missing after any migrate).
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="dashboard.ensure_roles")

@@ -30,25 +30,10 @@ pytestmark = [
         reason="end-to-end runs on PostgreSQL + Redis only (set DATABASE_URL=postgres://... "
         "and CELERY_BROKER_URL=redis://...)",
     ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # Each test ends by emptying the tables; the roles come back with the flush (dashboard/roles.py).
+    pytest.mark.django_db(transaction=True),
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _migrated_data_back_after_the_last_flush(django_db_setup, django_db_blocker):
-    """A transactional test ends by emptying every table, the groups and permissions that data
-    migrations made included. serialized_rollback puts them back before the next serialized test
-    (so each test here starts from the migrated data), but transactional tests after this module
-    without it (tests/dashboard/test_jobs.py) would find no groups: put them back once more after
-    the last test's flush (a module fixture is torn down after the function fixtures)."""
-    yield
-    from django.db import connection
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with django_db_blocker.unblock():
-            connection.creation.deserialize_db_from_string(contents)
 
 
 NEVER = 3600.0  # seconds: a beat entry that will not come due during a test

@@ -47,7 +47,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:
     raise AssertionError("timed out waiting for the worker")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_job_through_the_configured_broker(account, admin_user):
     with start_worker(
         app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"

@@ -633,7 +633,7 @@ def test_bulk_approval_of_500_runs_each_approval_exactly_once(
         assert calls["call_counts"]["ApproveAssignment"] == 500
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_bulk_approval_of_500_through_a_real_worker_and_the_configured_broker(
     emulator_account, fresh_emulator, five_hundred, admin_user

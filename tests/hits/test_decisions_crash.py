@@ -134,7 +134,7 @@ def wait_until(predicate, *, timeout: float, what: str, workers: list[Worker]) -
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_bulk_approval_of_500_is_exactly_once_when_its_worker_is_killed_mid_job(
     emulator_account, fresh_emulator, admin_user, settings, tmp_path, request
 ):

@@ -12,9 +12,6 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.enums import (
-    LAB_ADMIN_ACTIONS,
-    LAB_ADMIN_GROUP,
-    RESEARCH_STAFF_ACTIONS,
     RESEARCH_STAFF_GROUP,
     SyncKind,
 )
@@ -987,35 +984,6 @@ HOSTILE_QUESTION = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Ho
 PROBES = ["parent-cookie", "top-cookie", "own-cookie", "parent-dom", "storage", "fetch"]
 
 
-def _ensure_roles() -> None:
-    """The roles the data migration makes. A transactional test ends by emptying every table (the
-    roles included), and depending on how the previous one flushed, permissions may be gone too:
-    put back what these tests, and transactional tests after them, rely on."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
-    create_permissions(apps.get_app_config("dashboard"), verbosity=0)
-    for name, actions in (
-        (RESEARCH_STAFF_GROUP, RESEARCH_STAFF_ACTIONS),
-        (LAB_ADMIN_GROUP, LAB_ADMIN_ACTIONS),
-    ):
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="dashboard", codename__in=[a.value for a in actions]
-            )
-        )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _roles_back_after_the_last_flush(django_db_setup, django_db_blocker):
-    # A module fixture is torn down after the last flush of this module's transactional tests.
-    yield
-    with django_db_blocker.unblock():
-        _ensure_roles()
-
-
 @pytest.fixture
 def browser_page(live_server, monkeypatch):
     """A Chromium page logged in as a research staff member of the "lab" account."""
@@ -1023,7 +991,6 @@ def browser_page(live_server, monkeypatch):
     # Playwright's sync API keeps an event loop in this thread; Django's ORM calls made by the test
     # itself are still synchronous, so its async-safety guard is lifted for this test only.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    _ensure_roles()
     user = UserFactory(username="bob-browser", role=RESEARCH_STAFF_GROUP)
     account = RequesterAccountFactory(slug="lab", name="Vision Lab", members=[user])
     client = Client()

@@ -17,7 +17,6 @@ from dashboard.celery import app
 from dashboard.sync import run_sync
 from hits.models import Assignment
 from tests.factories import TEST_PASSWORD
-from tests.hits.test_preview import _ensure_roles
 from tests.hits.test_sync import create_hits, work
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -29,23 +28,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Plain transaction=True, like the other live-server browser tests (tests/hits/test_preview.py):
-# restoring a serialized database after tests that recreate the role groups collides on their names.
+# The live server reads what the test writes, so the test cannot run inside a transaction. Each
+# test ends by emptying the tables; the roles come back with the flush (dashboard/roles.py).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _roles(transactional_db):
-    # An earlier transactional test's flush may have emptied the groups the data migration made.
-    _ensure_roles()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _roles_back_after_the_last_flush(django_db_setup, django_db_blocker):
-    # Torn down after this module's last flush: later tests find the roles again.
-    yield
-    with django_db_blocker.unblock():
-        _ensure_roles()
 
 
 @pytest.fixture
