@@ -58,14 +58,23 @@ def study_list(request: HttpRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug)
     form = StudyFilterForm(request.GET or None)
     studies = review.studies(account)
+    order = "-first_seen_at"
     if form.is_valid():
         if form.cleaned_data["q"]:
             studies = studies.filter(title__icontains=form.cleaned_data["q"])
-        studies = studies.order_by(form.cleaned_data["sort"] or "-first_seen_at", "pk")
-    else:
-        studies = studies.order_by("-first_seen_at", "pk")
-    page = Paginator(studies, 25).get_page(request.GET.get("page"))
-    page.object_list = review.with_spent(list(page.object_list), "hit_type")
+        order = form.cleaned_data["sort"] or order
+    return _progress_list(
+        request, account, form, studies.order_by(order, "pk"), group="hit_type", name="study"
+    )
+
+
+def _progress_list(
+    request: HttpRequest, account: object, form: object, rows: object, *, group: str, name: str
+) -> HttpResponse:
+    """A page of studies or batches (`rows`, with hits.review's progress columns) and what each
+    cost so far; hits/<name>_list.html, or its <name>-table fragment for htmx."""
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    page.object_list = review.with_spent(list(page.object_list), group)
     context = {
         "account": account,
         "form": form,
@@ -73,7 +82,7 @@ def study_list(request: HttpRequest, slug: str) -> HttpResponse:
         "query": _query(request),
         "now": timezone.now(),
     }
-    return render(request, _template(request, "hits/study_list.html", "study-table"), context)
+    return render(request, _template(request, f"hits/{name}_list.html", f"{name}-table"), context)
 
 
 @require_GET
@@ -168,16 +177,9 @@ def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
         if q:
             batches = batches.filter(Q(name__icontains=q) | Q(hit_type__title__icontains=q))
         order = form.cleaned_data["sort"] or order
-    page = Paginator(batches.order_by(order, "pk"), 25).get_page(request.GET.get("page"))
-    page.object_list = review.with_spent(list(page.object_list), "batch")
-    context = {
-        "account": account,
-        "form": form,
-        "page": page,
-        "query": _query(request),
-        "now": timezone.now(),
-    }
-    return render(request, _template(request, "hits/batch_list.html", "batch-table"), context)
+    return _progress_list(
+        request, account, form, batches.order_by(order, "pk"), group="batch", name="batch"
+    )
 
 
 # --- HITs ----------------------------------------------------------------------------------------
