@@ -386,11 +386,18 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
     form = BulkDecisionForm(request.POST, reasons=account.rejection_reasons.all())
     filter_form = GridFilterForm(request.POST, hit_type=hit_type)
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    batch = filters.get("batch")
     if not form.is_valid():
         return render(
             request,
             "hits/bulk_confirm.html",
-            {"account": account, "hit_type": hit_type, "form": form, "invalid": True},
+            {
+                "account": account,
+                "hit_type": hit_type,
+                "batch": batch,
+                "form": form,
+                "invalid": True,
+            },
         )
     data = form.cleaned_data
     if data["scope"] == "matching":
@@ -405,6 +412,7 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
     context = {
         "account": account,
         "hit_type": hit_type,
+        "batch": batch if data["scope"] == "matching" else None,
         "form": form,
         "count": count,
         "skipped": targets.count() - count,
@@ -428,7 +436,8 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
         job = start_job(
             account=account,
             kind="review.decide",
-            title=f"{context['action_label']} {count} assignment{'s' if count != 1 else ''} of “{hit_type.title[:80]}”",
+            title=f"{context['action_label']} {count} assignment{'s' if count != 1 else ''} of “{hit_type.title[:80]}”"
+            + (f", batch {context['batch'].name[:60]}" if context["batch"] else ""),
             parameters={"action": action, "hit_type": hit_type.hit_type_id, "scope": data["scope"]},
             created_by=request.user,
             total=count,

@@ -12,6 +12,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from dashboard.models import Job
 from dashboard.sync import run_sync
 from hits.models import HIT, Assignment, Batch, Decision, HITType
 from hits.sync import sync_full
@@ -170,6 +171,7 @@ def test_bulk_over_every_matching_row_stays_in_the_batch(staff_client, emulator_
     ).content.decode()
     staff_client.post(url, {"scope": "matching", "action": "approve", "batch": pilot.pk, "go": "1"})
 
-    assert "Approve 2 assignments?" in confirm
+    assert "Approve 2 assignments?" in confirm and "<dd>pilot</dd>" in confirm
+    assert Job.objects.get(kind="review.decide").title.endswith(", batch pilot")
     workers = set(Decision.objects.values_list("assignment__worker__worker_id", flat=True))
     assert workers == {"AWORKERONE0001"} and Decision.objects.count() == 2
