@@ -12,7 +12,12 @@ from dashboard.models import Job
 from dashboard.mturk_access import CallStatsRecorder, gateway_for
 from hits.enums import DecisionState
 from hits.models import Decision
-from hits.services import MAX_ATTEMPTS, execute_decision, job_decision_counts
+from hits.services import MAX_ATTEMPTS, execute_decision, give_up, job_decision_counts
+from hits.sync import refresh_worker_counts
+
+# How often the job's counts (its progress bar) are brought up to date from its decisions: a write
+# per decision would cost a commit each, as much as the rest of the decision's bookkeeping.
+REPORT_EVERY_SECONDS = 0.5
 
 
 def _report(progress: Progress, job: Job) -> dict[str, int]:
@@ -33,6 +38,7 @@ def carry_out_decisions(job: Job, progress: Progress) -> dict[str, Any]:
     _report(progress, job)
     recorder = CallStatsRecorder(job.account)
     gateway = gateway_for(job.account, recorder=recorder)
+    reported_at = time.monotonic()
     try:
         while True:
             batch = list(
@@ -42,26 +48,34 @@ def carry_out_decisions(job: Job, progress: Progress) -> dict[str, Any]:
             )
             if not batch:
                 break
+            touched_workers: set[int] = set()
             for decision_id, attempts in batch:
                 if attempts >= MAX_ATTEMPTS:
-                    Decision.objects.filter(pk=decision_id, state__in=DecisionState.open()).update(
-                        state=DecisionState.FAILED,
-                        error="Gave up after repeated throttling or service errors.",
+                    # Ends it as failed, with its audit event, unless it has just been finished.
+                    give_up(
+                        Decision.objects.select_related(
+                            "assignment__hit", "assignment__worker", "account", "requested_by"
+                        ).get(pk=decision_id)
                     )
-                    progress.advance(0, failed=1)
                     continue
                 decision = execute_decision(
-                    decision_id=decision_id, gateway=gateway, reclaim_sending=True
+                    decision_id=decision_id,
+                    gateway=gateway,
+                    reclaim_sending=True,
+                    refresh_worker_counts=False,
                 )
                 if decision is None:
                     continue
-                if decision.state in (DecisionState.DONE, DecisionState.ALREADY):
-                    progress.advance(1)
-                elif decision.state == DecisionState.FAILED:
-                    progress.advance(0, failed=1)
-                else:  # back to pending after a retryable error: breathe before the next try
+                touched_workers.add(decision.assignment.worker_id)
+                if time.monotonic() - reported_at >= REPORT_EVERY_SECONDS:
+                    _report(progress, job)
+                    reported_at = time.monotonic()
+                if decision.state in DecisionState.open():
+                    # Back to pending after a retryable error: breathe before the next try.
                     progress.note(f"MTurk asked us to slow down; retrying ({decision.error[:120]})")
                     time.sleep(min(2.0 * decision.attempts, 10.0))
+            # The workers' denormalised counts, once per batch rather than once per decision.
+            refresh_worker_counts(worker_pks=touched_workers)
     finally:
         recorder.flush()
     counts = _report(progress, job)

@@ -181,13 +181,30 @@ def _claim(decision_id: int, *, reclaim_sending: bool = False) -> Decision | Non
     ).update(state=DecisionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if claimed != 1:
         return None
-    return Decision.objects.select_related("assignment", "account", "requested_by").get(
-        pk=decision_id
+    return (
+        Decision.objects.select_related(
+            "assignment__hit", "assignment__worker", "account", "requested_by"
+        )
+        # Sending a decision needs ids and states, not the kilobytes of question and answers.
+        .defer(
+            "assignment__answer_xml",
+            "assignment__answers",
+            "assignment__hit__question",
+            "assignment__hit__description",
+            "assignment__hit__layout_parameters",
+            "assignment__hit__qualification_requirements",
+        )
+        .get(pk=decision_id)
     )
 
 
 def _apply_to_mirror(
-    assignment: Assignment, record: records.Assignment | None, action: str, feedback: str
+    assignment: Assignment,
+    record: records.Assignment | None,
+    action: str,
+    feedback: str,
+    *,
+    refresh_counts: bool,
 ) -> None:
     """Write what MTurk now says about the assignment (or, lacking a record, what it must say)."""
     from hits.sync import refresh_worker_counts
@@ -220,13 +237,30 @@ def _apply_to_mirror(
             "synced_at",
         ]
     )
-    refresh_worker_counts(worker_pks=[assignment.worker_id])
+    if refresh_counts:
+        refresh_worker_counts(worker_pks=[assignment.worker_id])
+
+
+def _finish(decision: Decision, **changes: Any) -> Decision:
+    """Write the decision's new state, and keep the returned row in step without reading it back."""
+    Decision.objects.filter(pk=decision.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(decision, name, value)
+    return decision
 
 
 def execute_decision(
-    *, decision_id: int, gateway: Any, reclaim_sending: bool = False
+    *,
+    decision_id: int,
+    gateway: Any,
+    reclaim_sending: bool = False,
+    refresh_worker_counts: bool = True,
 ) -> Decision | None:
-    """Send one decision to MTurk if nobody else has it; returns the row (None if not claimable)."""
+    """Send one decision to MTurk if nobody else has it; returns the row (None if not claimable).
+
+    A bulk job passes `refresh_worker_counts=False` and refreshes the counts of the workers it
+    touched once per batch (`hits.sync.refresh_worker_counts`): recounting a worker's assignments
+    after every single decision was the largest cost of a decision after the MTurk call itself."""
     decision = _claim(decision_id, reclaim_sending=reclaim_sending)
     if decision is None:
         return None
@@ -250,7 +284,8 @@ def execute_decision(
             )
     except MTurkError as exc:
         state = DecisionState.PENDING if exc.retryable else DecisionState.FAILED
-        Decision.objects.filter(pk=decision.pk).update(
+        _finish(
+            decision,
             state=state,
             error=str(exc)[:2000],
             mturk_request_id=exc.request_id or "",
@@ -267,12 +302,18 @@ def execute_decision(
                 error=str(exc),
                 mturk_request_id=exc.request_id or "",
             )
-        decision.refresh_from_db()
         return decision
     state = DecisionState.ALREADY if result.already else DecisionState.DONE
     with transaction.atomic():
-        _apply_to_mirror(assignment, result.assignment, decision.action, decision.feedback)
-        Decision.objects.filter(pk=decision.pk).update(
+        _apply_to_mirror(
+            assignment,
+            result.assignment,
+            decision.action,
+            decision.feedback,
+            refresh_counts=refresh_worker_counts,
+        )
+        _finish(
+            decision,
             state=state,
             error="",
             mturk_request_id=result.request_id or "",
@@ -287,7 +328,6 @@ def execute_decision(
             parameters={"feedback": decision.feedback, "already": result.already},
             mturk_request_id=result.request_id or "",
         )
-    decision.refresh_from_db()
     return decision
 
 

@@ -529,6 +529,12 @@ def test_a_job_gives_up_on_a_decision_after_repeated_retryable_errors(
     worn.refresh_from_db()
     assert (job.total, job.done, job.failed) == (2, 1, 1)
     assert worn.state == DecisionState.FAILED and "Gave up" in worn.error
+    # Giving up is a decision's end too: it leaves an audit event.
+    assert AuditEvent.objects.filter(
+        action="assignment.approve",
+        outcome="failed",
+        target_ids__assignment=worn.assignment.assignment_id,
+    ).exists()
     truth = truth_by_id(fresh_emulator.control)
     assert truth[submitted[0].assignment_id]["ApproveCount"] == 0
     assert truth[submitted[1].assignment_id]["ApproveCount"] == 1

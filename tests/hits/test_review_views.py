@@ -14,11 +14,12 @@ from django.urls import reverse
 
 from dashboard.enums import Environment, JobState
 from dashboard.jobs import run_job
-from dashboard.models import Job
+from dashboard.models import AuditEvent, Job
 from dashboard.sync import run_sync
 from hits.models import Assignment, Decision, GridPreference, HITType, RejectionReason
 from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
+from workers.models import Worker
 
 pytestmark = pytest.mark.django_db
 
@@ -304,6 +305,10 @@ def test_bulk_approve_selected_rows_confirms_cost_then_runs_a_job(
     }
     assert [truth[a]["ApproveCount"] for a in chosen] == [1, 1]
     assert Decimal(truth[chosen[0]]["PaidAmount"]) == Decimal("0.25")
+    # The job refreshes the worker's counts (once per batch of decisions, not per decision).
+    worker = Worker.objects.get(account=emulator_account, worker_id="AWORKERONE0001")
+    assert (worker.assignments_approved, worker.assignments_submitted) == (2, 2)
+    assert AuditEvent.objects.filter(action="assignment.approve", outcome="succeeded").count() == 2
     results = staff_client.get(
         reverse("decision-results", kwargs={"slug": emulator_account.slug, "pk": job.pk})
     )
