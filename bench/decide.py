@@ -28,9 +28,6 @@ import argparse
 import json
 import math
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,9 +39,10 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench._common import QueryCounter, log, setup_database, teardown_database  # noqa: E402
+from bench._common import QueryCounter, log, setup_database  # noqa: E402
 from bench.sync import (  # noqa: E402
     api_calls,
+    clean_up,
     control,
     free_port,
     make_account,
@@ -165,18 +163,7 @@ def main() -> int:
         print(json.dumps(figures))
         return 0
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        if created:
-            try:
-                teardown_database(old_db_name)
-                log("throw-away database destroyed")
-            except Exception as exc:  # never hide the error that got us here
-                log(f"could not destroy the throw-away database: {exc!r}")
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        clean_up(server, old_db_name if created else None, tmpdir)
 
 
 if __name__ == "__main__":

@@ -126,6 +126,22 @@ def start_emulator(port: int) -> subprocess.Popen:
             time.sleep(0.05)
 
 
+def clean_up(server: subprocess.Popen, old_db_name: str | None, tmpdir: str) -> None:
+    """Stop the emulator, destroy the throw-away database (when one was made) and the temp folder."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    if old_db_name is not None:
+        try:
+            teardown_database(old_db_name)
+            log("throw-away database destroyed")
+        except Exception as exc:  # never hide the error that got us here
+            log(f"could not destroy the throw-away database: {exc!r}")
+    shutil.rmtree(tmpdir, ignore_errors=True)
+
+
 def populate(base_url: str, hits: int, per_hit: int, chunk: int = 2000) -> tuple[float, str]:
     started = time.perf_counter()
     done, first_hit_id = 0, ""
@@ -357,18 +373,7 @@ def main() -> int:
         floor_ms_after = boto3_floor_ms(base_url, args.floor_calls, hit_id=some_hit_id)
         log(f"boto3 floor after the syncs: {floor_ms_after:.2f} ms per GetHIT")
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        if created:
-            try:
-                teardown_database(old_db_name)
-                log("throw-away database destroyed")
-            except Exception as exc:  # never hide the error that got us here
-                log(f"could not destroy the throw-away database: {exc!r}")
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        clean_up(server, old_db_name if created else None, tmpdir)
 
     rows = hits + hits * per_hit
     first_calls, second_calls = sum(first["calls"].values()), sum(second["calls"].values())
