@@ -29,7 +29,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,15 +38,13 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench._common import QueryCounter, log, setup_database  # noqa: E402
+from bench._common import QueryCounter, log  # noqa: E402
 from bench.sync import (  # noqa: E402
     api_calls,
-    clean_up,
     control,
-    free_port,
+    emulator_and_database,
     make_account,
     populate,
-    start_emulator,
 )
 
 
@@ -88,17 +85,7 @@ def main() -> int:
     from django.db import connection
 
     load_before = os.getloadavg()[0]
-    tmpdir = tempfile.mkdtemp(prefix="bench-decide-")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log(f"starting the emulator on {base_url}")
-    server = start_emulator(port)
-    old_db_name = connection.settings_dict["NAME"]
-    created = False
-    try:
-        created = True  # a failed creation may still leave a database behind
-        test_db = setup_database(tmpdir, "benchdecide")
-        log(f"database {test_db} ready")
+    with emulator_and_database("decide") as (base_url, _server):
         populate(base_url, hits, args.per_hit)
 
         from dashboard.enums import JobState
@@ -162,8 +149,6 @@ def main() -> int:
         )
         print(json.dumps(figures))
         return 0
-    finally:
-        clean_up(server, old_db_name if created else None, tmpdir)
 
 
 if __name__ == "__main__":

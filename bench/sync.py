@@ -59,6 +59,8 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,20 +128,40 @@ def start_emulator(port: int) -> subprocess.Popen:
             time.sleep(0.05)
 
 
-def clean_up(server: subprocess.Popen, old_db_name: str | None, tmpdir: str) -> None:
-    """Stop the emulator, destroy the throw-away database (when one was made) and the temp folder."""
-    server.send_signal(signal.SIGTERM)
+@contextmanager
+def emulator_and_database(label: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The emulator in its own process and a throw-away database beside the configured one,
+    yielded as (the emulator's base URL, its process); both are gone afterwards, also on errors
+    and Ctrl-C."""
+    from django.db import connection
+
+    tmpdir = tempfile.mkdtemp(prefix=f"bench-{label}-")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log(f"starting the emulator on {base_url}")
+    server = start_emulator(port)
+    old_db_name = connection.settings_dict["NAME"]
+    created = False
     try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    if old_db_name is not None:
+        log(f"creating a throw-away {connection.vendor} database")
+        started = time.perf_counter()
+        created = True  # a failed creation may still leave a database behind
+        test_db = setup_database(tmpdir, f"bench{label}")
+        log(f"database {test_db} ready in {time.perf_counter() - started:.1f} s")
+        yield base_url, server
+    finally:
+        server.send_signal(signal.SIGTERM)
         try:
-            teardown_database(old_db_name)
-            log("throw-away database destroyed")
-        except Exception as exc:  # never hide the error that got us here
-            log(f"could not destroy the throw-away database: {exc!r}")
-    shutil.rmtree(tmpdir, ignore_errors=True)
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if created:
+            try:
+                teardown_database(old_db_name)
+                log("throw-away database destroyed")
+            except Exception as exc:  # never hide the error that got us here
+                log(f"could not destroy the throw-away database: {exc!r}")
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def populate(base_url: str, hits: int, per_hit: int, chunk: int = 2000) -> tuple[float, str]:
@@ -330,20 +352,7 @@ def main() -> int:
     from workers.models import Worker
 
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure
-    tmpdir = tempfile.mkdtemp(prefix="bench-sync-")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log(f"starting the emulator on {base_url}")
-    server = start_emulator(port)
-    old_db_name = connection.settings_dict["NAME"]
-    created = False
-    try:
-        log(f"creating a throw-away {connection.vendor} database")
-        started = time.perf_counter()
-        created = True  # a failed creation may still leave a database behind
-        test_db = setup_database(tmpdir, "benchsync")
-        log(f"database {test_db} ready in {time.perf_counter() - started:.1f} s")
-
+    with emulator_and_database("sync") as (base_url, server):
         floor_ms = boto3_floor_ms(base_url, args.floor_calls)
         log(f"boto3 floor: {floor_ms:.2f} ms per GetAccountBalance, empty emulator")
         populated = populate(base_url, hits, per_hit, args.populate_chunk)
@@ -372,8 +381,6 @@ def main() -> int:
         log(f"incremental sync done in {second['seconds']:.1f} s: {second['details']}")
         floor_ms_after = boto3_floor_ms(base_url, args.floor_calls, hit_id=some_hit_id)
         log(f"boto3 floor after the syncs: {floor_ms_after:.2f} ms per GetHIT")
-    finally:
-        clean_up(server, old_db_name if created else None, tmpdir)
 
     rows = hits + hits * per_hit
     first_calls, second_calls = sum(first["calls"].values()), sum(second["calls"].values())
