@@ -90,8 +90,8 @@ def main() -> int:
 
         from dashboard.enums import JobState
         from dashboard.jobs import run_job
-        from dashboard.sync import run_sync
         from hits.models import Assignment, Decision
+        from mirror.sync import run_sync
 
         account = make_account(base_url)
         started = time.perf_counter()

@@ -269,7 +269,7 @@ def timed_sync(account, base_url: str, label: str, expected_pages: int, emulator
     from django.db.models import Sum
 
     from dashboard.models import MTurkCallStats
-    from dashboard.sync import run_sync
+    from mirror.sync import run_sync
 
     last_stats_pk = MTurkCallStats.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     calls_before = api_calls(base_url)

@@ -20,6 +20,17 @@ from dashboard.models import (
 )
 
 
+class MirrorAdmin(admin.ModelAdmin):
+    """Mirror rows are MTurk's truth, written by sync only: the admin shows them read-only. The
+    apps' admins of mirrored models extend this."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(RequesterAccount)
 class RequesterAccountAdmin(admin.ModelAdmin):
     form = RequesterAccountForm

@@ -10,8 +10,7 @@ class DashboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Register the job kinds this app provides, in the web process and in every worker.
-        from dashboard import job_handlers  # noqa: F401
+        # Imported here, not at the top: roles use the auth models, which exist only once apps load.
         from dashboard.roles import ensure_roles
 
         # Roles come back after a flush (and are made if missing after any migrate).

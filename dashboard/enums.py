@@ -49,6 +49,37 @@ class JobState(models.TextChoices):
         return (cls.SUCCEEDED, cls.FAILED)
 
 
+class JobKind(models.TextChoices):
+    """Every kind of long operation (dashboard.jobs). Each app registers the handlers of its kinds
+    in its AppConfig.ready()."""
+
+    SYNC = "sync", "Sync now"
+    NOTIFICATIONS_CONFIGURE = "notifications.configure", "Configure notifications"
+    NOTIFICATIONS_TEST = "notifications.test", "Send a test notification"
+    REVIEW_DECIDE = "review.decide", "Send review decisions"
+    DEMO_PUBLISH = "demo.publish", "Publish the demo study"
+
+
+class IntentState(models.TextChoices):
+    """The life of an intent (a change we mean to make at MTurk; see dashboard.intents)."""
+
+    PENDING = "pending", "Waiting"
+    SENDING = "sending", "Sending to MTurk"
+    DONE = "done", "Done"
+    ALREADY = "already", "Already done at MTurk"
+    FAILED = "failed", "Failed"
+    GAVE_UP = "gave_up", "Gave up after repeated errors"
+
+    @classmethod
+    def open(cls) -> tuple[str, ...]:
+        """Not finished: a worker may still send it."""
+        return (cls.PENDING, cls.SENDING)
+
+    @classmethod
+    def failures(cls) -> tuple[str, ...]:
+        return (cls.FAILED, cls.GAVE_UP)
+
+
 class AuditOutcome(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"

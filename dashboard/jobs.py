@@ -24,10 +24,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dashboard.enums import JobState
+from dashboard.dispatch import enqueue_task
+from dashboard.enums import JobKind, JobState
 from dashboard.models import Job, RequesterAccount
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that runs a job (dashboard.tasks.task_run_job), named rather than imported: the
+# task module sits above this one.
+RUN_JOB_TASK = "dashboard.run_job"
 
 
 class JobFailed(Exception):
@@ -70,13 +75,19 @@ JobHandler = Callable[[Job, Progress], Mapping[str, Any] | None]
 _HANDLERS: dict[str, JobHandler] = {}
 
 
+def register_job_handler(kind: JobKind | str, handler: JobHandler) -> None:
+    """Make `handler` carry out jobs of `kind` (it returns the job's result dict). Apps call this
+    from their AppConfig.ready(), so every process that loads the app knows its kinds."""
+    if kind in _HANDLERS and _HANDLERS[kind] is not handler:
+        raise ValueError(f"A handler for job kind {kind!r} is already registered.")
+    _HANDLERS[str(kind)] = handler
+
+
 def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the function that carries out jobs of `kind` (returns the job's result dict)."""
+    """Decorator form of `register_job_handler`, for tests' own throw-away kinds."""
 
     def register(func: JobHandler) -> JobHandler:
-        if kind in _HANDLERS and _HANDLERS[kind] is not func:
-            raise ValueError(f"A handler for job kind {kind!r} is already registered.")
-        _HANDLERS[kind] = func
+        register_job_handler(kind, func)
         return func
 
     return register
@@ -85,7 +96,7 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
 def start_job(
     *,
     account: RequesterAccount,
-    kind: str,
+    kind: JobKind | str,
     title: str,
     parameters: Mapping[str, Any] | None = None,
     created_by: Any = None,
@@ -97,7 +108,7 @@ def start_job(
     user = created_by if getattr(created_by, "is_authenticated", False) else None
     job = Job.objects.create(
         account=account,
-        kind=kind,
+        kind=str(kind),
         title=title[:200],
         parameters=dict(parameters or {}),
         created_by=user,
@@ -108,9 +119,7 @@ def start_job(
 
 
 def _enqueue_after_commit(job_id: int) -> None:
-    from dashboard.tasks import task_run_job
-
-    transaction.on_commit(lambda: task_run_job.delay(job_id=job_id))
+    transaction.on_commit(lambda: enqueue_task(RUN_JOB_TASK, job_id=job_id))
 
 
 def _claim(job_id: int) -> Job | None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,8 +16,10 @@ from dashboard.enums import (
     AuditOutcome,
     Environment,
     EventSource,
+    IntentState,
     JobState,
 )
+from mturk.tokens import request_token
 
 # --- Requester accounts --------------------------------------------------------------------------
 
@@ -340,3 +342,70 @@ class NotificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_doc_id} ({self.source})"
+
+
+# --- Intents -------------------------------------------------------------------------------------
+
+
+class Intent(models.Model):
+    """A change we mean to make at MTurk (approve, reject, bonus, block, grant, create a HIT...),
+    recorded before it is sent. The shared functions in dashboard.intents carry it out: a worker
+    claims the row with a conditional UPDATE (pending -> sending), makes one gateway call with a
+    token derived from the row id, and records the outcome (done, already done, failed) with an
+    audit event. A crash leaves a `sending` row that a later claim finishes without doing anything
+    twice. Each feature subclasses this and says what its audit event looks like."""
+
+    account = models.ForeignKey(
+        RequesterAccount, on_delete=models.CASCADE, related_name="%(class)ss"
+    )
+    state = models.CharField(
+        max_length=10, choices=IntentState.choices, default=IntentState.PENDING, db_index=True
+    )
+    job = models.ForeignKey(
+        "dashboard.Job",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="%(class)ss",
+        help_text="The bulk job that carries this out; empty for a single action sent on its own.",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    mturk_request_id = models.CharField(max_length=100, blank=True)
+
+    # The Celery task (by name) that carries out one intent of this kind: `intent_id=<pk>`.
+    execute_task: ClassVar[str] = ""
+    # The kind named in the intent's UniqueRequestToken, e.g. "bonus" -> "bonus-123".
+    token_kind: ClassVar[str] = ""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in IntentState.open()
+
+    @property
+    def unique_request_token(self) -> str:
+        """The UniqueRequestToken for this row's call: the same on every retry of the same row."""
+        if not self.token_kind or self.pk is None:
+            raise ValueError("Only a saved intent of a kind with a token_kind has a token.")
+        return request_token(self.token_kind, self.pk)
+
+    def audit_action(self) -> str:
+        """The audit log's action for this intent, e.g. "assignment.approve"."""
+        raise NotImplementedError
+
+    def audit_targets(self) -> dict[str, str]:
+        """The MTurk ids the audit event names (assignment, HIT, worker...)."""
+        return {}
+
+    def audit_parameters(self) -> dict[str, Any]:
+        """What was asked, for the audit event (amounts, reasons, feedback...)."""
+        return {}

@@ -1,5 +1,8 @@
 """How the app reaches MTurk for one requester account: a gateway with the account's credentials,
-its shared rate limiter, and a recorder that keeps call statistics for the health panel."""
+its shared rate limiter, and a recorder that keeps call statistics for the health panel.
+
+Code that talks to MTurk opens `with account_gateway(account) as gateway:`; the statistics are
+written when the block ends, whatever happens inside it."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import datetime as dt
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils import timezone
@@ -100,3 +105,14 @@ def gateway_for(
         account=account.slug,
     )
     return MTurkGateway(config)
+
+
+@contextmanager
+def account_gateway(account: RequesterAccount) -> Iterator[MTurkGateway]:
+    """The account's gateway for the duration of a block; its call statistics are flushed at the
+    end (also when the block raises), so the health panel counts every call."""
+    recorder = CallStatsRecorder(account)
+    try:
+        yield gateway_for(account, recorder=recorder)
+    finally:
+        recorder.flush()

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from dashboard.enums import Action
+from dashboard.http import DashboardRequest
 from dashboard.models import RequesterAccount
 
 
@@ -43,7 +44,7 @@ def _granted_actions(user: Any) -> frozenset[str]:
 
 
 def account_for_user(
-    request: HttpRequest, slug: str, action: Action | str = Action.VIEW
+    request: DashboardRequest, slug: str, action: Action | str = Action.VIEW
 ) -> RequesterAccount:
     """The account named by `slug` if the user may do `action` on it: else 404 (not a member) or 403."""
     try:
@@ -56,6 +57,6 @@ def account_for_user(
     if Action(action).value not in actions:
         raise PermissionDenied(f"You may not {Action(action).label.lower()} on this account.")
     # The base template reads these to show the switcher, the LIVE banner and the controls.
-    request.account = account  # type: ignore[attr-defined]
-    request.account_actions = actions  # type: ignore[attr-defined]
+    request.account = account
+    request.account_actions = actions
     return account

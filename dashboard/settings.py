@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "hits.apps.HitsConfig",
     "workers.apps.WorkersConfig",
     "qualifications.apps.QualificationsConfig",
+    "mirror.apps.MirrorConfig",
+    "console.apps.ConsoleConfig",
 ]
 
 MIDDLEWARE = [
@@ -284,17 +286,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.requeue_stale_jobs",
         "schedule": JOB_JANITOR_INTERVAL_SECONDS,
     },
-    "requeue-stale-decisions": {
-        "task": "hits.requeue_stale_decisions",
+    "requeue-stale-intents": {
+        "task": "dashboard.requeue_stale_intents",
         "schedule": JOB_JANITOR_INTERVAL_SECONDS,
     },
     "consume-notifications": {
-        "task": "dashboard.consume_all_notifications",
+        "task": "mirror.consume_all_notifications",
         "schedule": NOTIFICATIONS_POLL_INTERVAL_SECONDS,
     },
     **{
         f"sync-{kind}": {
-            "task": "dashboard.sync_all_accounts",
+            "task": "mirror.sync_all_accounts",
             "schedule": interval,
             "kwargs": {"kind": kind},
         }

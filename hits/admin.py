@@ -2,17 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from dashboard.admin import MirrorAdmin
 from hits.models import HIT, Assignment, HITType
-
-
-class MirrorAdmin(admin.ModelAdmin):
-    """Mirror rows are MTurk's truth, written by sync only: the admin shows them read-only."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(HITType)

@@ -8,5 +8,8 @@ class HitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Register this app's job kinds in the web process and in every worker.
-        from hits import demo, review_jobs  # noqa: F401
+        from dashboard.enums import JobKind
+        from dashboard.jobs import register_job_handler
+        from hits import review_jobs
+
+        register_job_handler(JobKind.REVIEW_DECIDE, review_jobs.carry_out_decisions)

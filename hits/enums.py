@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from dashboard.enums import IntentState
+
 
 class HITStatus(models.TextChoices):
     ASSIGNABLE = "Assignable"
@@ -56,13 +58,5 @@ class DecisionAction(models.TextChoices):
     OVERRIDE = "override", "Approve (undo rejection)"
 
 
-class DecisionState(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    SENDING = "sending", "Sending to MTurk"
-    DONE = "done", "Done"
-    ALREADY = "already", "Already decided at MTurk"
-    FAILED = "failed", "Failed"
-
-    @classmethod
-    def open(cls) -> tuple[str, ...]:
-        return (cls.PENDING, cls.SENDING)
+# Decisions are intents (dashboard.intents): their states are the shared ones.
+DecisionState = IntentState

@@ -6,11 +6,13 @@ here, never from MTurk during a page view.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from dashboard.models import RequesterAccount
+from dashboard.models import Intent, RequesterAccount
 from hits.enums import (
     AssignmentStatus,
     BatchSource,
@@ -184,35 +186,19 @@ class DecisionQuerySet(models.QuerySet["Decision"]):
         return self.filter(state__in=DecisionState.open())
 
 
-class Decision(models.Model):
-    """An approval or rejection we intend to make at MTurk: recorded first, then carried out by a
-    worker that claims it with a conditional UPDATE (pending -> sending), so each is sent once even
-    across crashes and retries. MTurk itself refuses to approve an assignment twice; the gateway
-    turns that refusal into an "already" outcome after confirming with GetAssignment."""
+class Decision(Intent):
+    """An approval or rejection we intend to make at MTurk (an intent: see dashboard.intents), so
+    each is sent once even across crashes and retries. MTurk itself refuses to approve an
+    assignment twice; the gateway turns that refusal into an "already" outcome after confirming
+    with GetAssignment."""
 
-    account = models.ForeignKey(
-        RequesterAccount, on_delete=models.CASCADE, related_name="decisions"
-    )
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=10, choices=DecisionAction.choices)
     feedback = models.CharField(max_length=1024, blank=True)
-    state = models.CharField(
-        max_length=10, choices=DecisionState.choices, default=DecisionState.PENDING, db_index=True
-    )
-    job = models.ForeignKey(
-        "dashboard.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    mturk_request_id = models.CharField(max_length=100, blank=True)
 
     objects = DecisionQuerySet.as_manager()
+
+    execute_task = "hits.execute_decision"
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -228,6 +214,20 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.assignment_id} [{self.state}]"
+
+    def audit_action(self) -> str:
+        return f"assignment.{self.action}"
+
+    def audit_targets(self) -> dict[str, str]:
+        assignment = self.assignment
+        return {
+            "assignment": assignment.assignment_id,
+            "hit": assignment.hit.hit_id,
+            "worker": assignment.worker.worker_id,
+        }
+
+    def audit_parameters(self) -> dict[str, Any]:
+        return {"feedback": self.feedback}
 
 
 class RejectionReason(models.Model):

@@ -15,23 +15,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from dashboard.enums import AuditOutcome
+from dashboard import intents
 from dashboard.models import Job, RequesterAccount
-from dashboard.services import record_audit_event
 from hits.enums import AssignmentStatus, DecisionAction, DecisionState
 from hits.models import Assignment, Decision
+from hits.sync import refresh_worker_counts
 from mturk import records
-from mturk.errors import MTurkError
+from mturk.gateway import MTurkGateway, ReviewResult
 
 logger = logging.getLogger(__name__)
 
-# A decision that keeps meeting retryable errors (throttling, 5xx) is given up after this many tries.
-MAX_ATTEMPTS = 6
 # MTurk accepts OverrideRejection up to 30 days after the assignment was submitted.
 OVERRIDE_WINDOW = timedelta(days=30)
 MAX_FEEDBACK = 1024
@@ -171,30 +168,20 @@ def _busy_in_chunks(candidates: list[Assignment]) -> set[int]:
 
 
 def _claim(decision_id: int, *, reclaim_sending: bool = False) -> Decision | None:
-    """pending -> sending, or take over a `sending` row whose worker went silent (or, with
-    `reclaim_sending`, any `sending` row: the caller owns the job whose earlier worker died)."""
-    now = timezone.now()
-    stale = now if reclaim_sending else now - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
-    claimed = Decision.objects.filter(
-        Q(state=DecisionState.PENDING) | Q(state=DecisionState.SENDING, claimed_at__lte=stale),
-        pk=decision_id,
-    ).update(state=DecisionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return None
-    return (
-        Decision.objects.select_related(
-            "assignment__hit", "assignment__worker", "account", "requested_by"
-        )
+    return intents.claim(
+        Decision,
+        decision_id,
+        reclaim_sending=reclaim_sending,
+        select_related=("assignment__hit", "assignment__worker"),
         # Sending a decision needs ids and states, not the kilobytes of question and answers.
-        .defer(
+        defer=(
             "assignment__answer_xml",
             "assignment__answers",
             "assignment__hit__question",
             "assignment__hit__description",
             "assignment__hit__layout_parameters",
             "assignment__hit__qualification_requirements",
-        )
-        .get(pk=decision_id)
+        ),
     )
 
 
@@ -207,8 +194,6 @@ def _apply_to_mirror(
     refresh_counts: bool,
 ) -> None:
     """Write what MTurk now says about the assignment (or, lacking a record, what it must say)."""
-    from hits.sync import refresh_worker_counts
-
     now = timezone.now()
     if record is not None:
         assignment.status = record.status
@@ -241,126 +226,47 @@ def _apply_to_mirror(
         refresh_worker_counts(worker_pks=[assignment.worker_id])
 
 
-def _finish(decision: Decision, **changes: Any) -> Decision:
-    """Write the decision's new state, and keep the returned row in step without reading it back."""
-    Decision.objects.filter(pk=decision.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(decision, name, value)
-    return decision
-
-
 def execute_decision(
     *,
     decision_id: int,
-    gateway: Any,
+    gateway: MTurkGateway,
     reclaim_sending: bool = False,
-    refresh_worker_counts: bool = True,
+    refresh_counts: bool = True,
 ) -> Decision | None:
     """Send one decision to MTurk if nobody else has it; returns the row (None if not claimable).
 
-    A bulk job passes `refresh_worker_counts=False` and refreshes the counts of the workers it
+    A bulk job passes `refresh_counts=False` and refreshes the counts of the workers it
     touched once per batch (`hits.sync.refresh_worker_counts`): recounting a worker's assignments
     after every single decision was the largest cost of a decision after the MTurk call itself."""
     decision = _claim(decision_id, reclaim_sending=reclaim_sending)
     if decision is None:
         return None
     assignment = decision.assignment
-    audit_action = f"assignment.{decision.action}"
-    targets = {
-        "assignment": assignment.assignment_id,
-        "hit": assignment.hit.hit_id,
-        "worker": assignment.worker.worker_id,
-    }
-    try:
+
+    def send() -> ReviewResult:
         if decision.action == DecisionAction.REJECT:
-            result = gateway.reject_assignment(
+            return gateway.reject_assignment(
                 assignment_id=assignment.assignment_id, feedback=decision.feedback
             )
-        else:
-            result = gateway.approve_assignment(
-                assignment_id=assignment.assignment_id,
-                feedback=decision.feedback or None,
-                override_rejection=decision.action == DecisionAction.OVERRIDE,
-            )
-    except MTurkError as exc:
-        state = DecisionState.PENDING if exc.retryable else DecisionState.FAILED
-        _finish(
-            decision,
-            state=state,
-            error=str(exc)[:2000],
-            mturk_request_id=exc.request_id or "",
-            finished_at=None if exc.retryable else timezone.now(),
+        return gateway.approve_assignment(
+            assignment_id=assignment.assignment_id,
+            feedback=decision.feedback or None,
+            override_rejection=decision.action == DecisionAction.OVERRIDE,
         )
-        if not exc.retryable:
-            record_audit_event(
-                action=audit_action,
-                outcome=AuditOutcome.FAILED,
-                actor=decision.requested_by,
-                account=decision.account,
-                target_ids=targets,
-                parameters={"feedback": decision.feedback},
-                error=str(exc),
-                mturk_request_id=exc.request_id or "",
-            )
-        return decision
-    state = DecisionState.ALREADY if result.already else DecisionState.DONE
-    with transaction.atomic():
+
+    def apply(result: ReviewResult) -> None:
         _apply_to_mirror(
             assignment,
             result.assignment,
             decision.action,
             decision.feedback,
-            refresh_counts=refresh_worker_counts,
+            refresh_counts=refresh_counts,
         )
-        _finish(
-            decision,
-            state=state,
-            error="",
-            mturk_request_id=result.request_id or "",
-            finished_at=timezone.now(),
-        )
-        record_audit_event(
-            action=audit_action,
-            outcome=AuditOutcome.SUCCEEDED,
-            actor=decision.requested_by,
-            account=decision.account,
-            target_ids=targets,
-            parameters={"feedback": decision.feedback, "already": result.already},
-            mturk_request_id=result.request_id or "",
-        )
-    return decision
 
-
-def give_up(decision: Decision) -> bool:
-    """End an open decision as failed after repeated retryable errors, with an audit event.
-    False when another worker finished it first."""
-    error = f"Gave up after {decision.attempts} attempts met throttling or service errors: {decision.error}"[
-        :2000
-    ]
-    ended = Decision.objects.filter(pk=decision.pk, state__in=DecisionState.open()).update(
-        state=DecisionState.FAILED, error=error, finished_at=timezone.now()
-    )
-    if ended:
-        assignment = decision.assignment
-        record_audit_event(
-            action=f"assignment.{decision.action}",
-            outcome=AuditOutcome.FAILED,
-            actor=decision.requested_by,
-            account=decision.account,
-            error=error,
-            parameters={"feedback": decision.feedback},
-            target_ids={
-                "assignment": assignment.assignment_id,
-                "hit": assignment.hit.hit_id,
-                "worker": assignment.worker.worker_id,
-            },
-        )
-    return bool(ended)
+    return intents.audited_call(decision, send, on_success=apply)
 
 
 def job_decision_counts(job: Job) -> dict[str, int]:
-    from django.db.models import Count
-
     rows = Decision.objects.filter(job=job).values("state").annotate(n=Count("pk"))
     return {row["state"]: row["n"] for row in rows}
 

@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from dashboard.enums import Action
+from dashboard.enums import Action, JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job
 from dashboard.permissions import account_for_user
@@ -358,7 +358,7 @@ def assignment_decide(request: HttpRequest, slug: str, assignment_id: str) -> Ht
                     )
                 for decision in outcome.decisions:
                     transaction.on_commit(
-                        lambda pk=decision.pk: task_execute_decision.delay(decision_id=pk)
+                        lambda pk=decision.pk: task_execute_decision.delay(intent_id=pk)
                     )
             if outcome.skipped:
                 error = f"Not done: {outcome.skipped[0][1]}."
@@ -435,7 +435,7 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
     with transaction.atomic():
         job = start_job(
             account=account,
-            kind="review.decide",
+            kind=JobKind.REVIEW_DECIDE,
             title=f"{context['action_label']} {count} assignment{'s' if count != 1 else ''} of “{hit_type.title[:80]}”"
             + (f", batch {context['batch'].name[:60]}" if context["batch"] else ""),
             parameters={"action": action, "hit_type": hit_type.hit_type_id, "scope": data["scope"]},
@@ -459,14 +459,16 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
 def decision_results(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """What a bulk decision job did, with every failure and why."""
     account = account_for_user(request, slug)
-    job = get_object_or_404(Job, account=account, pk=pk, kind="review.decide")
+    job = get_object_or_404(Job, account=account, pk=pk, kind=JobKind.REVIEW_DECIDE)
     decisions = Decision.objects.filter(job=job).select_related(
         "assignment__worker", "assignment__hit"
     )
-    problems = decisions.filter(state__in=[DecisionState.FAILED, DecisionState.ALREADY]).order_by(
-        "state", "pk"
-    )
+    problems = decisions.filter(
+        state__in=[*DecisionState.failures(), DecisionState.ALREADY]
+    ).order_by("state", "pk")
     counts = {state: decisions.filter(state=state).count() for state in DecisionState.values}
+    # Giving up after repeated errors is a failure to the reader of this page.
+    counts[DecisionState.FAILED] += counts.pop(DecisionState.GAVE_UP)
     return render(
         request,
         "hits/decision_results.html",
@@ -568,7 +570,7 @@ def results_upload_confirm(
         # Claim the upload so a double-clicked confirmation runs it once.
         job = start_job(
             account=account,
-            kind="review.decide",
+            kind=JobKind.REVIEW_DECIDE,
             title=f"Decisions from {upload.filename or 'an uploaded file'} ({len(plan.rows)} rows)",
             parameters={"upload": upload.pk},
             created_by=request.user,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from hits.admin import MirrorAdmin
+from dashboard.admin import MirrorAdmin
 from workers.models import BonusPayment, Worker, WorkerBlock
 
 

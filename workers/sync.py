@@ -1,21 +1,21 @@
-"""Sync services for worker blocks and bonus payments (see hits.sync for the general contract)."""
+"""Sync services for worker blocks and bonus payments (see hits.sync for the general contract;
+mirror.sync runs them)."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
 
 from dashboard.models import RequesterAccount
-from hits.enums import AssignmentStatus
-from hits.models import HIT
 from mturk import records
+from mturk.gateway import MTurkGateway
 from workers.models import BonusPayment, WorkerBlock
 
 
-def sync_blocks(*, account: RequesterAccount, gateway: Any) -> dict[str, int]:
+def sync_blocks(*, account: RequesterAccount, gateway: MTurkGateway) -> dict[str, int]:
     """ListWorkerBlocks in full; rows for blocks MTurk no longer has are removed."""
     listed: dict[str, str] = {}
     for page in gateway.iter_worker_block_pages():
@@ -76,23 +76,11 @@ def upsert_bonuses(*, account: RequesterAccount, bonuses: list[records.BonusPaym
     return len(new)
 
 
-def sync_bonuses(*, account: RequesterAccount, gateway: Any) -> dict[str, int]:
-    """ListBonusPayments for every live HIT that has submitted work (MTurk lists bonuses per HIT
-    only). SendBonus takes any submitted assignment, approved, rejected (partial pay for rejected
-    work is common) or still awaiting review, so all of them are looked at."""
-    hit_ids = list(
-        HIT.objects.filter(
-            account=account,
-            disposed_at__isnull=True,
-            assignments__status__in=[
-                AssignmentStatus.SUBMITTED,
-                AssignmentStatus.APPROVED,
-                AssignmentStatus.REJECTED,
-            ],
-        )
-        .values_list("hit_id", flat=True)
-        .distinct()
-    )
+def sync_bonuses(
+    *, account: RequesterAccount, gateway: MTurkGateway, hit_ids: Sequence[str]
+) -> dict[str, int]:
+    """ListBonusPayments for each of these HITs (MTurk lists bonuses per HIT only; the caller
+    names the HITs that have submitted work, see hits.queries.hit_ids_with_submitted_work)."""
     created = seen = 0
     for hit_id in hit_ids:
         for page in gateway.iter_bonus_pages(hit_id=hit_id):

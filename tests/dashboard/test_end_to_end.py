@@ -21,7 +21,7 @@ from dashboard.celery import app
 from dashboard.models import NotificationEvent, SyncState
 from hits.models import Assignment
 from tests.hits.test_sync import create_hits, work
-from tests.mirror import mirror_differences
+from tests.truth import mirror_differences
 
 pytestmark = [
     pytest.mark.skipif(

@@ -13,9 +13,9 @@ from django.apps import apps
 from django.urls import reverse
 
 from dashboard.models import Job
-from dashboard.sync import run_sync
 from hits.models import HIT, Assignment, Batch, Decision, HITType
 from hits.sync import sync_full
+from mirror.sync import run_sync
 from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
 

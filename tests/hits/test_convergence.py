@@ -19,14 +19,14 @@ from botocore.retries.standard import ExponentialBackoff  # noqa: TID251 - retry
 
 from dashboard.enums import SyncKind
 from dashboard.models import NotificationEvent
-from dashboard.notification_setup import DEFAULT_EVENT_TYPES
-from dashboard.notifications import ConsumeCounts, consume_queue, sqs_queue_for
-from dashboard.sync import run_sync
 from hits.models import Assignment
+from mirror.notification_setup import DEFAULT_EVENT_TYPES
+from mirror.sqs_consumer import ConsumeCounts, consume_queue, sqs_queue_for
+from mirror.sync import run_sync
 from mturk.errors import MTurkError
 from mturk.tokens import request_token
 from tests.hits.test_sync import HTML_QUESTION
-from tests.mirror import (
+from tests.truth import (
     VISIBLE_ASSIGNMENT_STATUSES,
     mirror_differences,
     money_and_people_differences,

@@ -19,13 +19,12 @@ from django.utils import timezone
 
 from dashboard.celery import app
 from dashboard.enums import AuditOutcome, JobState
+from dashboard.intents import MAX_ATTEMPTS, requeue_stale
 from dashboard.jobs import run_job, start_job
 from dashboard.models import AuditEvent, Job
 from dashboard.mturk_access import gateway_for
-from dashboard.sync import run_sync
 from hits.enums import AssignmentStatus, DecisionAction, DecisionState
 from hits.models import Assignment, Decision
-from hits.review_jobs import MAX_ATTEMPTS
 from hits.services import (
     DecisionError,
     execute_decision,
@@ -34,7 +33,7 @@ from hits.services import (
     request_decisions,
 )
 from hits.sync import sync_full
-from hits.tasks import task_requeue_stale_decisions
+from mirror.sync import run_sync
 from mturk.errors import InvalidState
 from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
@@ -461,8 +460,8 @@ def test_the_janitor_sends_inline_decisions_whose_message_was_lost(
     lost, fresh = outcome.decisions
     Decision.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=2))
 
-    assert task_requeue_stale_decisions() == 1
-    assert task_requeue_stale_decisions() == 0
+    assert requeue_stale(Decision) == 1
+    assert requeue_stale(Decision) == 0
 
     lost.refresh_from_db()
     fresh.refresh_from_db()
@@ -497,7 +496,7 @@ def test_decisions_stranded_by_a_crashed_job_are_sent_by_the_janitor(
     )
     Decision.objects.filter(job=job).update(created_at=timezone.now() - timedelta(minutes=2))
 
-    assert task_requeue_stale_decisions() == 2
+    assert requeue_stale(Decision) == 2
 
     assert set(Decision.objects.filter(job=job).values_list("state", flat=True)) == {
         DecisionState.DONE
@@ -505,7 +504,7 @@ def test_decisions_stranded_by_a_crashed_job_are_sent_by_the_janitor(
     truth = truth_by_id(fresh_emulator.control)
     assert [truth[a.assignment_id]["ApproveCount"] for a in submitted] == [1, 1, 0]
     # ...and they no longer block a new decision on those assignments.
-    assert task_requeue_stale_decisions() == 0
+    assert requeue_stale(Decision) == 0
 
 
 @pytest.mark.django_db
@@ -528,7 +527,7 @@ def test_a_job_gives_up_on_a_decision_after_repeated_retryable_errors(
     job.refresh_from_db()
     worn.refresh_from_db()
     assert (job.total, job.done, job.failed) == (2, 1, 1)
-    assert worn.state == DecisionState.FAILED and "Gave up" in worn.error
+    assert worn.state == DecisionState.GAVE_UP and "Gave up" in worn.error
     # Giving up is a decision's end too: it leaves an audit event.
     assert AuditEvent.objects.filter(
         action="assignment.approve",

@@ -920,7 +920,7 @@ def test_malformed_question_page_shows_the_xml_as_text(staff_client, account):
 def test_replay_of_a_mirrored_html_hit_from_the_emulator(
     emulator_account, account_gateway, fresh_emulator, staff_client
 ):
-    from dashboard.sync import run_sync
+    from mirror.sync import run_sync
     from tests.hits.test_sync import create_hits, work
 
     hit_id = create_hits(account_gateway, 1)[0]

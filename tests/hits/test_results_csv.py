@@ -16,7 +16,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import RequesterAccount
-from dashboard.sync import run_sync
 from hits import results_csv
 from hits.models import HIT, Assignment, HITType
 from hits.results_csv import (
@@ -26,6 +25,7 @@ from hits.results_csv import (
     java_date,
     parse_decisions_csv,
 )
+from mirror.sync import run_sync
 from tests.factories import RequesterAccountFactory
 from tests.hits.test_sync import create_hits, work
 from workers.models import Worker

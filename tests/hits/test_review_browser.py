@@ -14,8 +14,8 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connections
 
 from dashboard.celery import app
-from dashboard.sync import run_sync
 from hits.models import Assignment
+from mirror.sync import run_sync
 from tests.factories import TEST_PASSWORD
 from tests.hits.test_sync import create_hits, work
 

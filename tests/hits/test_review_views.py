@@ -15,8 +15,8 @@ from django.urls import reverse
 from dashboard.enums import Environment, JobState
 from dashboard.jobs import run_job
 from dashboard.models import AuditEvent, Job
-from dashboard.sync import run_sync
 from hits.models import Assignment, Decision, GridPreference, HITType, RejectionReason
+from mirror.sync import run_sync
 from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
 from workers.models import Worker

@@ -8,12 +8,12 @@ from django.test.utils import CaptureQueriesContext
 
 from dashboard.enums import SyncKind
 from dashboard.models import MTurkCallStats, SyncState
-from dashboard.sync import AccountBusy, acquire_lease, release_lease, run_sync
 from hits.enums import HITStatus
 from hits.models import HIT, Assignment, HITType
 from hits.sync import sync_full, sync_one_hit, sync_reviewable
+from mirror.sync import AccountBusy, acquire_lease, release_lease, run_sync
 from mturk.tokens import request_token
-from tests.mirror import mirror_differences
+from tests.truth import mirror_differences
 from workers.models import Worker
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard import services
-from dashboard.enums import Environment, JobState
+from dashboard.enums import Environment, JobKind, JobState
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
 
@@ -86,12 +86,16 @@ class Command(BaseCommand):
             self.stdout.write("Demo study: already published.")
             return
         if Job.objects.filter(
-            account=account, kind="demo.publish", state__in=[JobState.PENDING, JobState.RUNNING]
+            account=account,
+            kind=JobKind.DEMO_PUBLISH,
+            state__in=[JobState.PENDING, JobState.RUNNING],
         ).exists():
             self.stdout.write("Demo study: a worker is publishing it.")
             return
         job = start_job(
-            account=account, kind="demo.publish", title="Publish the demo study on the emulator"
+            account=account,
+            kind=JobKind.DEMO_PUBLISH,
+            title="Publish the demo study on the emulator",
         )
         self.stdout.write(
             f"Demo study: queued (job {job.pk}); the worker publishes it once the emulator is up."

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from dashboard.models import NotificationEvent
-from dashboard.notifications import consume_queue, sqs_queue_for
 from hits.models import Assignment
+from mirror.sqs_consumer import consume_queue, sqs_queue_for
 from mturk.sqs import SqsMessage, endpoint_and_region
 from tests.hits.test_sync import create_hits, work
 
@@ -178,7 +178,7 @@ def test_queue_urls_name_their_endpoint_and_region():
 def test_events_that_met_a_retryable_error_are_retried_later(
     sqs_account, account_gateway, fresh_emulator
 ):
-    from dashboard.notifications import apply_pending_events
+    from mirror.events import apply_pending_events
 
     (hit_id,) = create_hits(account_gateway, 1)
     assignment_id = work(fresh_emulator.control, hit_id, "AWORKERONE0001")

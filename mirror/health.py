@@ -1,4 +1,5 @@
-"""Health figures for /healthz and the overview page."""
+"""Health of the mirror: figures for /healthz (database, broker, last syncs) and the overview's
+sync panel (lag, MTurk calls and errors, events received and applied, webhook rejections)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from dashboard.celery import app as celery_app
-from dashboard.models import RequesterAccount
+from dashboard.models import MTurkCallStats, NotificationEvent, RequesterAccount, SyncState
 
 
 def check_database() -> dict[str, Any]:
@@ -73,11 +76,6 @@ def health_report() -> tuple[bool, dict[str, Any]]:
 def account_sync_health(account: RequesterAccount) -> dict[str, Any]:
     """The sync-health panel of one account: last syncs, lag, calls and errors in the last hour,
     events received and applied, webhook rejections."""
-    from django.db.models import Count, Q, Sum
-    from django.utils import timezone
-
-    from dashboard.models import MTurkCallStats, NotificationEvent, SyncState
-
     now = timezone.now()
     hour_ago = now - timedelta(hours=1)
     state = SyncState.objects.filter(account=account).first()

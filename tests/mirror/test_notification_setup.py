@@ -10,8 +10,8 @@ from django.urls import reverse
 from dashboard.enums import JobState
 from dashboard.jobs import run_job
 from dashboard.models import AuditEvent, Job
-from dashboard.notification_setup import sns_topic_policy, sqs_queue_policy
 from hits.models import HIT, HITType
+from mirror.notification_setup import sns_topic_policy, sqs_queue_policy
 from tests.hits.test_sync import create_hits
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_overview_shows_sync_health(staff_client, emulator_account, account_gate
 
 @pytest.fixture
 def synced(emulator_account, account_gateway):
-    from dashboard.sync import run_sync
+    from mirror.sync import run_sync
 
     create_hits(account_gateway, 2)
     assert run_sync(account=emulator_account, kind="full").ok
@@ -121,7 +121,7 @@ def test_a_test_event_arrives_in_the_queue(
     lab_admin_client, emulator_account, sqs_queue_url, fresh_emulator
 ):
     from dashboard.mturk_access import gateway_for
-    from dashboard.notifications import consume_queue, sqs_queue_for
+    from mirror.sqs_consumer import consume_queue, sqs_queue_for
 
     emulator_account.sqs_queue_url = sqs_queue_url
     emulator_account.save()

@@ -16,10 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from dashboard.jobs import JobFailed, Progress, job_handler
+from dashboard.jobs import JobFailed, Progress
 from dashboard.models import Job, RequesterAccount
-from dashboard.mturk_access import CallStatsRecorder, gateway_for
-from dashboard.notification_setup import DEFAULT_EVENT_TYPES, wire_emulator_sns
+from dashboard.mturk_access import account_gateway
+from mirror.notification_setup import DEFAULT_EVENT_TYPES, wire_emulator_sns
 from mturk.batches import annotation_for
 from mturk.errors import MTurkError
 from mturk.tokens import request_token
@@ -79,12 +79,9 @@ def _emulator_post(account: RequesterAccount, path: str, body: dict[str, Any]) -
         pass
 
 
-@job_handler("demo.publish")
 def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
     account = job.account
-    recorder = CallStatsRecorder(account)
-    gateway = gateway_for(account, recorder=recorder)
-    try:
+    with account_gateway(account) as gateway:
         progress.note("Waiting for the emulator")
         _wait_until(gateway.get_account_balance, seconds=120, what="The emulator")
         webhook_base = job.parameters.get("webhook_base_url") or settings.DEMO_WEBHOOK_BASE_URL
@@ -143,6 +140,4 @@ def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
                 )
                 created += result.created
             progress.advance(message=f"HIT {number} of {DEMO_HITS}")
-    finally:
-        recorder.flush()
     return {"hit_type_id": hit_type_id, "created": created, "url": account.get_absolute_url()}

@@ -1,6 +1,7 @@
 """Running one kind of sync for one account: the lease that keeps syncs of an account from
 overlapping, the health bookkeeping, and the error policy. Celery tasks and `sync_mturk` call
-`run_sync`; the per-table work lives in hits.sync, workers.sync and qualifications.sync."""
+`run_sync`; the per-table work lives in hits.sync, workers.sync and qualifications.sync, and this
+module is the one place that composes them."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ from django.utils import timezone
 
 from dashboard.enums import SyncKind
 from dashboard.models import RequesterAccount, SyncState
-from dashboard.mturk_access import CallStatsRecorder, gateway_for
+from dashboard.mturk_access import account_gateway
+from hits import sync as hit_sync
+from hits.queries import hit_ids_with_submitted_work
 from mturk.errors import MTurkError
+from mturk.gateway import MTurkGateway
+from qualifications.sync import sync_qualifications
+from workers.sync import sync_blocks, sync_bonuses
 
 logger = logging.getLogger(__name__)
 
@@ -39,33 +45,62 @@ class SyncOutcome:
     retryable: bool = False
 
 
-def sync_balance(*, account: RequesterAccount, gateway: Any) -> dict[str, Any]:
+def sync_balance(*, account: RequesterAccount, gateway: MTurkGateway) -> dict[str, Any]:
     balance = gateway.get_account_balance()
     SyncState.objects.filter(account=account).update(available_balance=balance.available)
     return {"available": str(balance.available)}
 
 
-def _sync_functions() -> dict[str, Callable[..., Any]]:
-    from hits import sync as hit_sync
-    from qualifications.sync import sync_qualifications
-    from workers.sync import sync_blocks, sync_bonuses
+OnPage = Callable[[hit_sync.SyncCounts], None]
 
-    def reviewable(
-        *, account: RequesterAccount, gateway: Any, on_page: Any = None
-    ) -> dict[str, int]:
-        return hit_sync.sync_reviewable(account=account, gateway=gateway, on_page=on_page).as_dict()
 
-    def full(*, account: RequesterAccount, gateway: Any, on_page: Any = None) -> dict[str, int]:
-        return hit_sync.sync_full(account=account, gateway=gateway, on_page=on_page).as_dict()
+def _sync_reviewable(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
+) -> dict[str, Any]:
+    return hit_sync.sync_reviewable(account=account, gateway=gateway, on_page=on_page).as_dict()
 
-    return {
-        SyncKind.REVIEWABLE: reviewable,
-        SyncKind.FULL: full,
-        SyncKind.BALANCE: sync_balance,
-        SyncKind.QUALIFICATIONS: sync_qualifications,
-        SyncKind.BLOCKS: sync_blocks,
-        SyncKind.BONUSES: sync_bonuses,
-    }
+
+def _sync_full(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
+) -> dict[str, Any]:
+    return hit_sync.sync_full(account=account, gateway=gateway, on_page=on_page).as_dict()
+
+
+def _sync_balance(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
+) -> dict[str, Any]:
+    return sync_balance(account=account, gateway=gateway)
+
+
+def _sync_qualifications(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
+) -> dict[str, Any]:
+    return sync_qualifications(account=account, gateway=gateway)
+
+
+def _sync_blocks(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
+) -> dict[str, Any]:
+    return sync_blocks(account=account, gateway=gateway)
+
+
+def _sync_bonuses(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
+) -> dict[str, Any]:
+    # MTurk lists bonuses per HIT only: the HITs come from the hits app, the rows go to workers.
+    hit_ids = hit_ids_with_submitted_work(account=account)
+    return sync_bonuses(account=account, gateway=gateway, hit_ids=hit_ids)
+
+
+SyncFunction = Callable[..., dict[str, Any]]
+SYNC_FUNCTIONS: dict[str, SyncFunction] = {
+    SyncKind.REVIEWABLE: _sync_reviewable,
+    SyncKind.FULL: _sync_full,
+    SyncKind.BALANCE: _sync_balance,
+    SyncKind.QUALIFICATIONS: _sync_qualifications,
+    SyncKind.BLOCKS: _sync_blocks,
+    SyncKind.BONUSES: _sync_bonuses,
+}
 
 
 LAST_SYNC_FIELD = {
@@ -104,7 +139,11 @@ def release_lease(account: RequesterAccount, token: str) -> None:
 
 
 def run_sync(
-    *, account: RequesterAccount, kind: SyncKind | str, gateway: Any = None, on_page: Any = None
+    *,
+    account: RequesterAccount,
+    kind: SyncKind | str,
+    gateway: MTurkGateway | None = None,
+    on_page: OnPage | None = None,
 ) -> SyncOutcome:
     """Run one sync of the account under its lease. Raises AccountBusy if another sync runs.
 
@@ -115,14 +154,15 @@ def run_sync(
     token = acquire_lease(account)
     if token is None:
         raise AccountBusy(f"A sync of {account.slug} is already running.")
-    recorder = CallStatsRecorder(account)
     started = time.monotonic()
     try:
-        gateway = gateway or gateway_for(account, recorder=recorder)
-        extra = (
-            {"on_page": on_page} if on_page and kind in (SyncKind.REVIEWABLE, SyncKind.FULL) else {}
-        )
-        details = _sync_functions()[kind](account=account, gateway=gateway, **extra) or {}
+        if gateway is None:
+            with account_gateway(account) as own_gateway:
+                details = SYNC_FUNCTIONS[kind](
+                    account=account, gateway=own_gateway, on_page=on_page
+                )
+        else:
+            details = SYNC_FUNCTIONS[kind](account=account, gateway=gateway, on_page=on_page)
     except MTurkError as exc:
         message = f"{kind.label} sync failed: {exc}"
         logger.warning("%s (account %s, retryable=%s)", message, account.slug, exc.retryable)
@@ -138,7 +178,6 @@ def run_sync(
             retryable=exc.retryable,
         )
     finally:
-        recorder.flush()
         release_lease(account, token)
     now = timezone.now()
     SyncState.objects.filter(account=account).update(**{LAST_SYNC_FIELD[kind]: now})

@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 from dashboard.enums import AuditOutcome, Environment
 from dashboard.models import RequesterAccount
 from dashboard.services import record_audit_event
+from hits.models import HITType
 from mturk.errors import MTurkError
+from mturk.gateway import MTurkGateway
 
 DEFAULT_EVENT_TYPES = [
     "AssignmentAccepted",
@@ -41,8 +43,8 @@ def destination_for(account: RequesterAccount, transport: str) -> str:
 def configure_hit_type(
     *,
     account: RequesterAccount,
-    gateway: Any,
-    hit_type: Any,
+    gateway: MTurkGateway,
+    hit_type: HITType,
     transport: str,
     event_types: list[str],
     active: bool,
@@ -100,7 +102,7 @@ def configure_hit_type(
 
 
 def send_test_event(
-    *, account: RequesterAccount, gateway: Any, transport: str, event_type: str, actor: Any
+    *, account: RequesterAccount, gateway: MTurkGateway, transport: str, event_type: str, actor: Any
 ) -> None:
     destination = destination_for(account, transport)
     parameters = {"transport": transport, "destination": destination, "event_type": event_type}

@@ -12,8 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.models import RequesterAccount
-from dashboard.mturk_access import CallStatsRecorder, gateway_for
-from dashboard.notifications import apply_pending_events, consume_queue, sqs_queue_for
+from mirror.sqs_consumer import consume_account
 
 
 class Command(BaseCommand):
@@ -48,20 +47,15 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
 
     def _consume(self, account: RequesterAccount, options: dict[str, Any]) -> None:
-        recorder = CallStatsRecorder(account)
-        try:
-            gateway = gateway_for(account, recorder=recorder)
-            wait = max(0, min(20, options["wait"]))
-            counts = consume_queue(
-                account=account,
-                queue=sqs_queue_for(account),
-                gateway=gateway,
-                wait_seconds=1 if options["once"] else wait,
-            )
-            retried = apply_pending_events(account=account, gateway=gateway)
-        finally:
-            recorder.flush()
+        wait = max(0, min(20, options["wait"]))
+        counts = consume_account(
+            account=account,
+            max_batches=100,
+            wait_seconds=1 if options["once"] else wait,
+            retry_limit=500,
+        )
         self.stdout.write(
-            f"{account.slug}: received {counts.received}, new {counts.recorded}, duplicates {counts.duplicates}, "
-            f"applied {counts.applied + retried}, invalid {counts.invalid}, left for retry {counts.left_for_retry}"
+            f"{account.slug}: received {counts['received']}, new {counts['recorded']}, "
+            f"duplicates {counts['duplicates']}, applied {counts['applied'] + counts['retried']}, "
+            f"invalid {counts['invalid']}, left for retry {counts['left_for_retry']}"
         )

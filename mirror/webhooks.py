@@ -15,12 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dashboard.models import RequesterAccount
-from dashboard.notifications import (
-    MAX_DOCUMENT_BYTES,
-    WebhookRejected,
-    handle_sns_post,
-    note_webhook_rejection,
-)
+from mirror.events import MAX_DOCUMENT_BYTES
+from mirror.sns_receiver import WebhookRejected, handle_sns_post, note_webhook_rejection
+from mirror.tasks import task_apply_event, task_confirm_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +25,6 @@ logger = logging.getLogger(__name__)
 @csrf_exempt
 @require_POST
 def sns_webhook(request: HttpRequest, slug: str) -> JsonResponse:
-    from dashboard.tasks import task_apply_event, task_confirm_subscription
-
     account = RequesterAccount.objects.filter(slug=slug, is_active=True).first()
     try:
         if account is None:

@@ -32,7 +32,7 @@ def test_healthz_answers_503_when_the_broker_is_unreachable(client, monkeypatch)
     # Celery lets the CELERY_BROKER_URL environment variable override a configured URL.
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     monkeypatch.setattr(
-        "dashboard.health.celery_app",
+        "mirror.health.celery_app",
         Celery("unreachable", broker="redis://127.0.0.1:9/0", set_as_current=False),
     )
 

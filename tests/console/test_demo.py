@@ -7,10 +7,10 @@ import io
 import pytest
 from django.core.management import call_command
 
+from console.demo import DEMO_BATCH, DEMO_HITS
 from dashboard.enums import JobState
 from dashboard.jobs import run_job, start_job
 from dashboard.models import Job, RequesterAccount
-from hits.demo import DEMO_BATCH, DEMO_HITS
 from hits.models import Batch
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +42,8 @@ def test_the_demo_study_is_published_once(emulator_account, fresh_emulator):
 
 
 def test_the_crowd_answers_the_demo_form(emulator_account, fresh_emulator, account_gateway):
-    from dashboard.sync import run_sync
     from hits.models import Assignment
+    from mirror.sync import run_sync
 
     job = start_job(
         account=emulator_account,

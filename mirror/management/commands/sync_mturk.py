@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.enums import SyncKind
 from dashboard.models import RequesterAccount
-from dashboard.sync import AccountBusy, run_sync
+from mirror.sync import AccountBusy, run_sync
 
 QUICK = [SyncKind.REVIEWABLE, SyncKind.BALANCE]
 FULL = [SyncKind.FULL, SyncKind.BALANCE, SyncKind.QUALIFICATIONS, SyncKind.BLOCKS, SyncKind.BONUSES]

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from dashboard.enums import Environment
 from dashboard.models import NotificationEvent, SyncState
-from dashboard.notifications import confirm_subscription, verifier_for
 from hits.models import Assignment
+from mirror.sns_receiver import confirm_subscription, verifier_for
 from mturk.sns import SnsVerifier
 from tests.hits.test_sync import create_hits, work
 from tests.vectors import SNS_VECTORS
@@ -211,7 +211,7 @@ def test_real_aws_signed_messages_pass_the_signature_check(client, aws_account, 
         return vector["cert_pem"].encode()
 
     monkeypatch.setattr(
-        "dashboard.notifications._verifiers", {("aws", ""): SnsVerifier(fetch_certificate=fetch)}
+        "mirror.sns_receiver._verifiers", {("aws", ""): SnsVerifier(fetch_certificate=fetch)}
     )
 
     response = post(client, aws_account.slug, message)
@@ -236,7 +236,7 @@ def test_foreign_certificate_urls_are_refused_without_fetching(client, aws_accou
     aws_account.save()
     fetched: list[str] = []
     monkeypatch.setattr(
-        "dashboard.notifications._verifiers",
+        "mirror.sns_receiver._verifiers",
         {
             ("aws", ""): SnsVerifier(
                 fetch_certificate=lambda url: fetched.append(url) or vector["cert_pem"].encode()
