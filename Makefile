@@ -16,7 +16,7 @@ export DEBUG
 help:
 	@echo "make run    set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
 	@echo "make test   run the test suite (on DATABASE_URL / CELERY_BROKER_URL if set)"
-	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint   ruff check, ruff format --check, import contracts, makemigrations --check"
 	@echo "make fmt    fix what ruff can fix and format the code"
 
 $(VENV)/.installed: pyproject.toml
@@ -43,6 +43,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 fmt: install

@@ -88,3 +88,24 @@ class AddMemberForm(forms.Form):
 
 class RemoveMemberForm(forms.Form):
     user_id = forms.IntegerField(min_value=1)
+
+
+class LiveAccountConfirmForm(forms.Form):
+    """The typed account name that confirms an action on a live account (real money, real
+    workers). On sandbox and emulator accounts it asks nothing."""
+
+    confirm_name = forms.CharField(
+        required=False, max_length=100, label="Type the account name to confirm"
+    )
+
+    def __init__(self, *args: Any, account: RequesterAccount, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean_confirm_name(self) -> str:
+        typed = self.cleaned_data["confirm_name"].strip()
+        if self.account.is_live and typed != self.account.name:
+            raise forms.ValidationError(
+                "Type the account name exactly to confirm this on a live account."
+            )
+        return typed

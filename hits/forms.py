@@ -153,9 +153,8 @@ class BulkDecisionForm(DecisionForm):
     selected = forms.MultipleChoiceField(
         required=False, choices=[]
     )  # filled from the posted values
-    confirm_name = forms.CharField(
-        required=False, max_length=100, label="Type the account name to confirm"
-    )
+    # Set by the confirmation page's button: record the decisions now (else: show what they do).
+    go = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -172,11 +171,26 @@ class BulkDecisionForm(DecisionForm):
 
 
 class ColumnsForm(forms.Form):
+    """Which answer columns the grid shows, and in which order (`position_<name>`, optional)."""
+
     columns = forms.MultipleChoiceField(required=False, choices=[])
 
     def __init__(self, *args: Any, fields: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.answer_fields = fields
         self.fields["columns"].choices = [(f, f) for f in fields]
+        for name in fields:
+            # Lenient on purpose: a position that is not a number just leaves the column unnumbered.
+            self.fields[f"position_{name}"] = forms.CharField(required=False, max_length=10)
+
+    def ordered_columns(self) -> list[str]:
+        """The chosen columns by their typed position; unnumbered ones last, in field order."""
+
+        def position(name: str) -> tuple[int, int]:
+            raw = self.cleaned_data.get(f"position_{name}") or ""
+            return (int(raw) if raw.isdigit() else 10_000, self.answer_fields.index(name))
+
+        return sorted(self.cleaned_data["columns"], key=position)
 
 
 class ResultsUploadForm(forms.Form):

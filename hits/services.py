@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,9 +21,13 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from dashboard import intents
+from dashboard.dispatch import enqueue_task
+from dashboard.enums import JobKind
+from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
+from hits import results_csv, review
 from hits.enums import AssignmentStatus, DecisionAction, DecisionState
-from hits.models import Assignment, Decision
+from hits.models import Assignment, Batch, Decision, HITType, RejectionReason, ResultsUpload
 from hits.sync import refresh_worker_counts
 from mturk import records
 from mturk.gateway import MTurkGateway, ReviewResult
@@ -273,3 +278,178 @@ def job_decision_counts(job: Job) -> dict[str, int]:
 
 def open_decisions(queryset: QuerySet[Decision]) -> QuerySet[Decision]:
     return queryset.filter(state__in=DecisionState.open())
+
+
+# --- What the review views ask for ----------------------------------------------------------------
+
+
+def _send_after_commit(decisions: Iterable[Decision]) -> None:
+    for decision in decisions:
+        transaction.on_commit(
+            lambda pk=decision.pk: enqueue_task(Decision.execute_task, intent_id=pk)
+        )
+
+
+def decide_one(
+    *,
+    account: RequesterAccount,
+    assignment: Assignment,
+    action: str,
+    feedback: str,
+    save_reason: bool = False,
+    requested_by: Any,
+) -> str:
+    """An inline decision on one assignment: recorded, then sent by a task once committed (and the
+    reason saved for later if asked). Returns why nothing was done, or "" when it is on its way."""
+    try:
+        with transaction.atomic():
+            outcome = request_decisions(
+                account=account,
+                assignments=[assignment],
+                action=action,
+                feedback=feedback,
+                requested_by=requested_by,
+            )
+            if save_reason and feedback.strip():
+                RejectionReason.objects.get_or_create(
+                    account=account, text=feedback.strip(), defaults={"created_by": requested_by}
+                )
+            _send_after_commit(outcome.decisions)
+    except DecisionError as exc:
+        return str(exc)
+    return f"Not done: {outcome.skipped[0][1]}." if outcome.skipped else ""
+
+
+@dataclass
+class BulkPlan:
+    """What a bulk decision would do: the assignments it applies to, how many of the chosen ones
+    it skips (their status forbids the action), and what it costs."""
+
+    actionable: QuerySet[Assignment]
+    count: int
+    skipped: int
+    cost: Decimal
+    batch: Batch | None
+
+
+def plan_bulk_decision(
+    *,
+    hit_type: HITType,
+    action: str,
+    scope: str,
+    selected: Iterable[str],
+    filters: dict[str, Any],
+) -> BulkPlan:
+    """The ticked rows (`scope="selected"`), or every row matching the grid's filters."""
+    if scope == "matching":
+        targets = review.filtered_assignments(hit_type, filters, None)
+    else:
+        targets = Assignment.objects.filter(hit_type=hit_type, assignment_id__in=list(selected))
+    actionable = targets.filter(
+        status=AssignmentStatus.REJECTED
+        if action == DecisionAction.OVERRIDE
+        else AssignmentStatus.SUBMITTED
+    )
+    count = actionable.count()
+    return BulkPlan(
+        actionable=actionable,
+        count=count,
+        skipped=targets.count() - count,
+        cost=review.bulk_cost(actionable, action),
+        batch=filters.get("batch") if scope == "matching" else None,
+    )
+
+
+def start_bulk_decision(
+    *,
+    account: RequesterAccount,
+    hit_type: HITType,
+    plan: BulkPlan,
+    action: str,
+    feedback: str,
+    scope: str,
+    requested_by: Any,
+) -> Job:
+    """Record the planned decisions and start the job that sends them at the account's rate."""
+    label = DecisionAction(action).label
+    title = f"{label} {plan.count} assignment{'s' if plan.count != 1 else ''} of “{hit_type.title[:80]}”"
+    if plan.batch is not None:
+        title += f", batch {plan.batch.name[:60]}"
+    with transaction.atomic():
+        job = start_job(
+            account=account,
+            kind=JobKind.REVIEW_DECIDE,
+            title=title,
+            parameters={"action": action, "hit_type": hit_type.hit_type_id, "scope": scope},
+            created_by=requested_by,
+            total=plan.count,
+        )
+        outcome = request_decisions(
+            account=account,
+            assignments=plan.actionable.select_related("hit", "worker").iterator(chunk_size=1000),
+            action=action,
+            feedback=feedback,
+            requested_by=requested_by,
+            job=job,
+        )
+        Job.objects.filter(pk=job.pk).update(total=len(outcome.decisions))
+    return job
+
+
+class UploadRefused(ValueError):
+    """The uploaded file can no longer be carried out; the message says what to do."""
+
+
+def _planned_action(row: results_csv.PlannedDecision) -> str:
+    if row.action == "reject":
+        return DecisionAction.REJECT
+    return DecisionAction.OVERRIDE if row.override else DecisionAction.APPROVE
+
+
+def decide_from_upload(
+    *, account: RequesterAccount, upload: ResultsUpload, requested_by: Any
+) -> Job:
+    """Carry out an uploaded decisions file, once: planned again now (the mirror may have moved
+    since the preview), its decisions recorded under one job. A second call (a double click)
+    returns the job of the first. Raises UploadRefused when nothing is left to do."""
+    if upload.job_id:
+        return upload.job
+    plan = results_csv.parse_decisions_csv(
+        account=account,
+        data=bytes(upload.content),
+        scope=Assignment.objects.filter(hit_type=upload.hit_type),
+    )
+    if not plan.ok or not plan.rows:
+        raise UploadRefused("The file no longer plans any decision; upload it again to see why.")
+    with transaction.atomic():
+        job = start_job(
+            account=account,
+            kind=JobKind.REVIEW_DECIDE,
+            title=f"Decisions from {upload.filename or 'an uploaded file'} ({len(plan.rows)} rows)",
+            parameters={"upload": upload.pk},
+            created_by=requested_by,
+            total=len(plan.rows),
+        )
+        # Claim the upload so a double-clicked confirmation runs it once.
+        if ResultsUpload.objects.filter(pk=upload.pk, job__isnull=True).update(job=job) != 1:
+            transaction.set_rollback(True)
+            return ResultsUpload.objects.select_related("job").get(pk=upload.pk).job
+        by_pk = Assignment.objects.in_bulk([row.assignment_pk for row in plan.rows])
+        for action in (DecisionAction.APPROVE, DecisionAction.OVERRIDE, DecisionAction.REJECT):
+            for feedback in sorted({row.feedback for row in plan.rows}):
+                chosen = [
+                    by_pk[row.assignment_pk]
+                    for row in plan.rows
+                    if row.feedback == feedback and _planned_action(row) == action
+                ]
+                if chosen:
+                    request_decisions(
+                        account=account,
+                        assignments=chosen,
+                        action=action,
+                        feedback=feedback,
+                        requested_by=requested_by,
+                        job=job,
+                    )
+        Job.objects.filter(pk=job.pk).update(total=Decision.objects.filter(job=job).count())
+    return job

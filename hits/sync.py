@@ -28,6 +28,7 @@ from hits.models import HIT, Assignment, Batch, HITType
 from mturk import records
 from mturk.answers import parse_answers, question_kind
 from mturk.batches import BatchLabel, batch_of
+from mturk.errors import NotFound
 from workers.models import Worker
 
 logger = logging.getLogger(__name__)
@@ -561,8 +562,6 @@ def mark_disposed_except(*, account: RequesterAccount, seen_hit_ids: set[str]) -
 
 def sync_one_hit(*, account: RequesterAccount, gateway: Any, hit_id: str) -> SyncCounts:
     """GetHIT and all its assignments (used when a notification names the HIT)."""
-    from mturk.errors import NotFound
-
     try:
         record = gateway.get_hit(hit_id=hit_id)
     except NotFound:

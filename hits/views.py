@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
@@ -18,10 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from dashboard.enums import Action, JobKind
-from dashboard.jobs import start_job
+from dashboard.forms import LiveAccountConfirmForm
 from dashboard.models import Job
 from dashboard.permissions import account_for_user
-from hits import results_csv, review
+from hits import results_csv, review, services
 from hits.enums import DecisionAction, DecisionState
 from hits.forms import (
     BatchFilterForm,
@@ -34,8 +33,7 @@ from hits.forms import (
     StudyFilterForm,
 )
 from hits.grid_rows import grid_rows, render_grid_rows, row_values
-from hits.models import HIT, Assignment, Decision, HITType, RejectionReason, ResultsUpload
-from hits.services import DecisionError, override_deadline, refusal, request_decisions
+from hits.models import HIT, Assignment, Decision, HITType, ResultsUpload
 
 
 def _template(request: HttpRequest, name: str, partial: str) -> str:
@@ -153,14 +151,7 @@ def study_columns(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResp
     fields = review.analyse(hit_type).fields
     form = ColumnsForm(request.POST, fields=fields)
     if form.is_valid():
-        chosen = form.cleaned_data["columns"]
-
-        def position(name: str) -> tuple[int, int]:
-            raw = request.POST.get(f"position_{name}", "")
-            number = int(raw) if raw.isdigit() else 10_000
-            return (number, fields.index(name))
-
-        review.save_grid_columns(request.user, hit_type, sorted(chosen, key=position))
+        review.save_grid_columns(request.user, hit_type, form.ordered_columns())
     return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
 
 
@@ -296,8 +287,8 @@ def annotate_decisions(assignments: list[Assignment]) -> list[Assignment]:
     for a in assignments:
         a.open_decision = in_flight.get(a.pk)
         a.last_decision = finished.get(a.pk)
-        a.deadline = override_deadline(a)
-        a.can_override = refusal(a, DecisionAction.OVERRIDE) is None
+        a.deadline = services.override_deadline(a)
+        a.can_override = services.refusal(a, DecisionAction.OVERRIDE) is None
     return assignments
 
 
@@ -333,37 +324,18 @@ def assignment_status(request: HttpRequest, slug: str, assignment_id: str) -> Ht
 @login_required
 def assignment_decide(request: HttpRequest, slug: str, assignment_id: str) -> HttpResponse:
     """Approve, reject or undo a rejection of one assignment (htmx swaps the decision cell)."""
-    from hits.tasks import task_execute_decision
-
     account = account_for_user(request, slug, Action.REVIEW)
     assignment = _assignment_for(account, assignment_id)
     form = DecisionForm(request.POST, reasons=account.rejection_reasons.all())
-    error = ""
     if form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                outcome = request_decisions(
-                    account=account,
-                    assignments=[assignment],
-                    action=data["action"],
-                    feedback=data["feedback"],
-                    requested_by=request.user,
-                )
-                if data.get("save_reason") and data["feedback"].strip():
-                    RejectionReason.objects.get_or_create(
-                        account=account,
-                        text=data["feedback"].strip(),
-                        defaults={"created_by": request.user},
-                    )
-                for decision in outcome.decisions:
-                    transaction.on_commit(
-                        lambda pk=decision.pk: task_execute_decision.delay(intent_id=pk)
-                    )
-            if outcome.skipped:
-                error = f"Not done: {outcome.skipped[0][1]}."
-        except DecisionError as exc:
-            error = str(exc)
+        error = services.decide_one(
+            account=account,
+            assignment=assignment,
+            action=form.cleaned_data["action"],
+            feedback=form.cleaned_data["feedback"],
+            save_reason=form.cleaned_data.get("save_reason", False),
+            requested_by=request.user,
+        )
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     context = _row_context(request, account, assignment, error=error)
@@ -400,57 +372,45 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
             },
         )
     data = form.cleaned_data
-    if data["scope"] == "matching":
-        targets = review.filtered_assignments(hit_type, filters, None)
-    else:
-        targets = Assignment.objects.filter(hit_type=hit_type, assignment_id__in=data["selected"])
     action = data["action"]
-    actionable = targets.filter(
-        status="Rejected" if action == DecisionAction.OVERRIDE else "Submitted"
+    plan = services.plan_bulk_decision(
+        hit_type=hit_type,
+        action=action,
+        scope=data["scope"],
+        selected=data["selected"],
+        filters=filters,
     )
-    count, cost = actionable.count(), review.bulk_cost(actionable, action)
+    confirm = LiveAccountConfirmForm(request.POST, account=account)
     context = {
         "account": account,
         "hit_type": hit_type,
-        "batch": batch if data["scope"] == "matching" else None,
+        "batch": plan.batch,
         "form": form,
-        "count": count,
-        "skipped": targets.count() - count,
-        "cost": cost,
-        "action_label": dict(DecisionAction.choices)[action],
+        "count": plan.count,
+        "skipped": plan.skipped,
+        "cost": plan.cost,
+        "action_label": DecisionAction(action).label,
         "post": request.POST,
     }
-    if "go" not in request.POST:
+    if not data["go"]:
         return render(request, "hits/bulk_confirm.html", context)
-    if account.is_live and data.get("confirm_name", "").strip() != account.name:
-        context["confirm_error"] = (
-            "Type the account name exactly to confirm a decision on a live account."
-        )
+    if not confirm.is_valid():
+        context["confirm_error"] = confirm.errors["confirm_name"][0]
         return render(request, "hits/bulk_confirm.html", context)
-    if count == 0:
+    if plan.count == 0:
         messages.warning(
             request, "Nothing to do: none of those assignments can take that decision now."
         )
         return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
-    with transaction.atomic():
-        job = start_job(
-            account=account,
-            kind=JobKind.REVIEW_DECIDE,
-            title=f"{context['action_label']} {count} assignment{'s' if count != 1 else ''} of “{hit_type.title[:80]}”"
-            + (f", batch {context['batch'].name[:60]}" if context["batch"] else ""),
-            parameters={"action": action, "hit_type": hit_type.hit_type_id, "scope": data["scope"]},
-            created_by=request.user,
-            total=count,
-        )
-        outcome = request_decisions(
-            account=account,
-            assignments=actionable.select_related("hit", "worker").iterator(chunk_size=1000),
-            action=action,
-            feedback=data["feedback"],
-            requested_by=request.user,
-            job=job,
-        )
-        Job.objects.filter(pk=job.pk).update(total=len(outcome.decisions))
+    job = services.start_bulk_decision(
+        account=account,
+        hit_type=hit_type,
+        plan=plan,
+        action=action,
+        feedback=data["feedback"],
+        scope=data["scope"],
+        requested_by=request.user,
+    )
     return redirect(job)
 
 
@@ -551,56 +511,13 @@ def results_upload_confirm(
     )
     if upload.job_id:
         return redirect(upload.job)
-    if account.is_live and request.POST.get("confirm_name", "").strip() != account.name:
-        messages.error(
-            request, "Type the account name exactly to confirm decisions on a live account."
-        )
+    confirm = LiveAccountConfirmForm(request.POST, account=account)
+    if not confirm.is_valid():
+        messages.error(request, confirm.errors["confirm_name"][0])
         return redirect("results-upload", slug=account.slug, hit_type_id=hit_type_id)
-    plan = results_csv.parse_decisions_csv(
-        account=account,
-        data=bytes(upload.content),
-        scope=Assignment.objects.filter(hit_type=upload.hit_type),
-    )
-    if not plan.ok or not plan.rows:
-        messages.error(
-            request, "The file no longer plans any decision; upload it again to see why."
-        )
+    try:
+        job = services.decide_from_upload(account=account, upload=upload, requested_by=request.user)
+    except services.UploadRefused as exc:
+        messages.error(request, str(exc))
         return redirect("results-upload", slug=account.slug, hit_type_id=hit_type_id)
-    with transaction.atomic():
-        # Claim the upload so a double-clicked confirmation runs it once.
-        job = start_job(
-            account=account,
-            kind=JobKind.REVIEW_DECIDE,
-            title=f"Decisions from {upload.filename or 'an uploaded file'} ({len(plan.rows)} rows)",
-            parameters={"upload": upload.pk},
-            created_by=request.user,
-            total=len(plan.rows),
-        )
-        if ResultsUpload.objects.filter(pk=upload.pk, job__isnull=True).update(job=job) != 1:
-            transaction.set_rollback(True)
-            return redirect(ResultsUpload.objects.get(pk=upload.pk).job)
-        by_pk = Assignment.objects.in_bulk([row.assignment_pk for row in plan.rows])
-        for action in (DecisionAction.APPROVE, DecisionAction.OVERRIDE, DecisionAction.REJECT):
-            for feedback in sorted({row.feedback for row in plan.rows}):
-                chosen = [
-                    by_pk[row.assignment_pk]
-                    for row in plan.rows
-                    if row.feedback == feedback and _plan_action(row) == action
-                ]
-                if chosen:
-                    request_decisions(
-                        account=account,
-                        assignments=chosen,
-                        action=action,
-                        feedback=feedback,
-                        requested_by=request.user,
-                        job=job,
-                    )
-        Job.objects.filter(pk=job.pk).update(total=Decision.objects.filter(job=job).count())
     return redirect(job)
-
-
-def _plan_action(row: results_csv.PlannedDecision) -> str:
-    if row.action == "reject":
-        return DecisionAction.REJECT
-    return DecisionAction.OVERRIDE if row.override else DecisionAction.APPROVE
