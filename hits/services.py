@@ -10,9 +10,9 @@ GetAssignment instead of failing. So each assignment is approved, and paid, once
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,7 @@ class DecisionError(ValueError):
     """The decision cannot be requested (bad feedback, wrong status); the message says why."""
 
 
-def override_deadline(assignment: Assignment) -> Any:
+def override_deadline(assignment: Assignment) -> datetime | None:
     return assignment.submit_time + OVERRIDE_WINDOW if assignment.submit_time else None
 
 
@@ -71,6 +71,40 @@ def clean_feedback(action: str, feedback: str) -> str:
     if len(feedback) > MAX_FEEDBACK:
         raise DecisionError(f"Feedback is limited to {MAX_FEEDBACK} characters.")
     return feedback
+
+
+@dataclass(frozen=True)
+class DecisionStatus:
+    """What the decision cell of one assignment shows: the decision in flight, the last finished
+    one, and whether (and until when) a rejection can be undone."""
+
+    open_decision: Decision | None
+    last_decision: Decision | None
+    deadline: datetime | None
+    can_override: bool
+
+
+def decision_statuses(assignments: Sequence[Assignment]) -> list[DecisionStatus]:
+    """The decision status of each assignment, in order. Two queries for any number of rows."""
+    pks = [a.pk for a in assignments]
+    in_flight = {d.assignment_id: d for d in Decision.objects.open().filter(assignment__in=pks)}
+    finished: dict[int, Decision] = {}
+    for d in (
+        Decision.objects.filter(assignment__in=pks)
+        .exclude(state__in=DecisionState.open())
+        .order_by("pk")
+    ):
+        finished[d.assignment_id] = d
+    now = timezone.now()
+    return [
+        DecisionStatus(
+            open_decision=in_flight.get(a.pk),
+            last_decision=finished.get(a.pk),
+            deadline=override_deadline(a),
+            can_override=refusal(a, DecisionAction.OVERRIDE, now=now) is None,
+        )
+        for a in assignments
+    ]
 
 
 @dataclass

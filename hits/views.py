@@ -204,11 +204,13 @@ def hit_detail(request: HttpRequest, slug: str, hit_id: str) -> HttpResponse:
         HIT.objects.select_related("hit_type", "batch"), account=account, hit_id=hit_id
     )
     sbs = review.side_by_side(hit)
-    annotate_decisions(sbs.assignments)
     context = {
         "account": account,
         "hit": hit,
         "sbs": sbs,
+        "decision_cells": list(
+            zip(sbs.assignments, services.decision_statuses(sbs.assignments), strict=True)
+        ),
         "reasons": account.rejection_reasons.all(),
         "can_review": Action.REVIEW in request.account_actions,
         "can_preview": Action.PREVIEW in request.account_actions,
@@ -272,33 +274,13 @@ def _assignment_for(account: object, assignment_id: str) -> Assignment:
     )
 
 
-def annotate_decisions(assignments: list[Assignment]) -> list[Assignment]:
-    """Attach what the decision cell shows: the decision in flight, the last finished one, and
-    whether (and until when) a rejection can be undone. Two queries for any number of rows."""
-    pks = [a.pk for a in assignments]
-    in_flight = {d.assignment_id: d for d in Decision.objects.open().filter(assignment__in=pks)}
-    finished: dict[int, Decision] = {}
-    for d in (
-        Decision.objects.filter(assignment__in=pks)
-        .exclude(state__in=DecisionState.open())
-        .order_by("pk")
-    ):
-        finished[d.assignment_id] = d
-    for a in assignments:
-        a.open_decision = in_flight.get(a.pk)
-        a.last_decision = finished.get(a.pk)
-        a.deadline = services.override_deadline(a)
-        a.can_override = services.refusal(a, DecisionAction.OVERRIDE) is None
-    return assignments
-
-
 def _row_context(
     request: HttpRequest, account: object, assignment: Assignment, **extra: object
 ) -> dict[str, object]:
-    annotate_decisions([assignment])
     return {
         "account": account,
         "a": assignment,
+        "d": services.decision_statuses([assignment])[0],
         "can_review": Action.REVIEW in request.account_actions,
         "reasons": account.rejection_reasons.all(),
         **extra,
@@ -315,7 +297,7 @@ def assignment_status(request: HttpRequest, slug: str, assignment_id: str) -> Ht
         request, account, assignment, open_reject=request.GET.get("reject") == "1"
     )
     response = render(request, "hits/includes/decision_cell.html", context)
-    if assignment.open_decision is None and request.htmx:
+    if context["d"].open_decision is None and request.htmx:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
