@@ -100,14 +100,6 @@ def meets(requirement: dict[str, Any], exists: bool, value: int | None, locale) 
         return False
     ints = requirement.get("IntegerValues") or []
     target = ints[0] if ints else None
-    if comparator == "LessThan":
-        return value < target
-    if comparator == "LessThanOrEqualTo":
-        return value <= target
-    if comparator == "GreaterThan":
-        return value > target
-    if comparator == "GreaterThanOrEqualTo":
-        return value >= target
     if comparator == "EqualTo":
         return value == target
     if comparator == "NotEqualTo":
@@ -116,4 +108,14 @@ def meets(requirement: dict[str, Any], exists: bool, value: int | None, locale) 
         return value in ints
     if comparator == "NotIn":
         return value not in ints
+    if target is None:
+        return False  # unreachable: validate_requirements gives these comparators one value
+    if comparator == "LessThan":
+        return value < target
+    if comparator == "LessThanOrEqualTo":
+        return value <= target
+    if comparator == "GreaterThan":
+        return value > target
+    if comparator == "GreaterThanOrEqualTo":
+        return value >= target
     return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from emulator.answer_xml import parse_answers
 from emulator.protocol import RequestError, epoch, invalid_param
@@ -45,12 +45,16 @@ def _params(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["Key"]: p for p in policy.get("Parameters") or []}
 
 
-def _value(params, key: str, default: Any = None) -> Any:
+def _value(params: dict[str, dict[str, Any]], key: str, default: Any = None) -> Any:
     values = (params.get(key) or {}).get("Values") or []
     return values[0] if values else default
 
 
-def _int(params, key: str, default: int | None = None) -> int | None:
+@overload
+def _int(params: dict[str, dict[str, Any]], key: str, default: int) -> int: ...
+@overload
+def _int(params: dict[str, dict[str, Any]], key: str, default: None = None) -> int | None: ...
+def _int(params: dict[str, dict[str, Any]], key: str, default: int | None = None) -> int | None:
     raw = _value(params, key)
     if raw is None:
         return default
@@ -244,7 +248,7 @@ def apply_hit_policy(emu: Emulator, hit: HIT) -> None:
     agreed: dict[str, tuple[str, ...]] = {}
     results = hit.hit_review_results
     for qid in qids:
-        votes = collections.Counter()
+        votes: collections.Counter[tuple[str, ...]] = collections.Counter()
         for a in considered:
             values = tuple(
                 sorted(v for v in answers[a.assignment_id].get(qid, []) if len(v) <= 256)
