@@ -376,13 +376,9 @@ def worker_request_qualification(server, body, query, worker_id):
 
 
 def _answers_xml(answers: dict[str, Any]) -> str:
-    try:
-        from emulator.answering import answers_to_xml
-    except ImportError:
-        answers_to_xml = None
-    if answers_to_xml is not None:
-        return answers_to_xml(answers)
-    return crowd.fallback_answer(dict(answers.items()), True)
+    from emulator.answering import answers_to_xml
+
+    return answers_to_xml(answers)
 
 
 def _assignment(emu, assignment_id: str):

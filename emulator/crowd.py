@@ -218,28 +218,25 @@ def make_answer(emu: Emulator, worker: Worker, hit: HIT) -> str:
 
 
 def generate(emu: Emulator, question: str, worker: Worker, truth, spec, params) -> str:
+    from emulator import answering
+
     try:
-        from emulator import answering
-    except ImportError:
-        answering = None
-    if answering is not None:
-        try:
-            return answering.generate_answer(
-                question,
-                rng=emu.crowd_rng,
-                accuracy=worker.accuracy,
-                ground_truth=truth,
-                answer_spec=spec,
-                layout_parameters=params or None,
-                sloppy=worker.profile in SLOPPY,
-            )
-        except Exception:
-            pass
+        return answering.generate_answer(
+            question,
+            rng=emu.crowd_rng,
+            accuracy=worker.accuracy,
+            ground_truth=truth,
+            answer_spec=spec,
+            layout_parameters=params or None,
+            sloppy=worker.profile in SLOPPY,
+        )
+    except Exception:
+        pass
     return fallback_answer(truth, emu.crowd_rng.random() < worker.accuracy)
 
 
 def fallback_answer(truth, correct: bool) -> str:
-    """Used only when emulator.answering is unavailable or fails on a question."""
+    """Used when emulator.answering fails on a question, and for /populate's bulk answers."""
     fields = dict(truth or {"answer": "answer"})
     parts = []
     for key, value in fields.items():

@@ -266,7 +266,11 @@ class Notifier:
         cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("The SNS signing key must be an RSA key.")
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        public_key = cert.public_key()
+        if (
+            not isinstance(public_key, rsa.RSAPublicKey)
+            or public_key.public_numbers() != key.public_key().public_numbers()
+        ):
             raise ValueError("The certificate does not belong to the signing key.")
         self._key = key
         self._key_pem = key_pem

@@ -209,7 +209,9 @@ class EmulatorServer:
         self.state_path = state_path
         self.httpd = _HTTPServer((host, port), Handler)
         self.httpd.app = self
-        self.host, self.port = self.httpd.server_address[:2]
+        bound_host, self.port = self.httpd.server_address[:2]
+        # getsockname() gives a str host; the stubs also allow the bytes a caller may bind with.
+        self.host = bound_host.decode() if isinstance(bound_host, bytes | bytearray) else bound_host
         self.base_url = f"http://{self.host}:{self.port}"
         self.emulator.base_url = self.base_url
         if notifier:
