@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator.protocol import invalid_param
@@ -31,7 +32,9 @@ _SINGLE = ("LessThan", "LessThanOrEqualTo", "GreaterThan", "GreaterThanOrEqualTo
 MAX_REQUIREMENTS = 10
 
 
-def validate_requirements(requirements: list[dict[str, Any]] | None, known_types) -> None:
+def validate_requirements(
+    requirements: list[dict[str, Any]] | None, known_types: Callable[[str], bool]
+) -> None:
     """Documented constraints: 0-10 requirements, values that fit the comparator, known types."""
     if not requirements:
         return
@@ -83,7 +86,9 @@ def locale_matches(locale: dict[str, str] | None, wanted: dict[str, str]) -> boo
     return "Subdivision" not in wanted or locale.get("Subdivision") == wanted["Subdivision"]
 
 
-def meets(requirement: dict[str, Any], exists: bool, value: int | None, locale) -> bool:
+def meets(
+    requirement: dict[str, Any], exists: bool, value: int | None, locale: dict[str, str] | None
+) -> bool:
     comparator = requirement["Comparator"]
     if comparator == "Exists":
         return exists

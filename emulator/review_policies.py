@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, overload
 
 from emulator.answer_xml import parse_answers
@@ -102,7 +104,9 @@ def validate_policy(policy: dict[str, Any] | None, level: str) -> None:
             )
 
 
-def _action(emu: Emulator, name: str, target_id: str, target_type: str, run) -> dict[str, Any]:
+def _action(
+    emu: Emulator, name: str, target_id: str, target_type: str, run: Callable[[], str]
+) -> dict[str, Any]:
     action = {
         "ActionId": emu.ids.entity(),
         "ActionName": name,
@@ -193,7 +197,15 @@ def apply_assignment_policy(emu: Emulator, hit: HIT, a: Assignment) -> None:
         )
 
 
-def emu_result(results, emu, subject_id, subject_type, question_id, key, value) -> None:
+def emu_result(
+    results: list[dict[str, Any]],
+    emu: Emulator,
+    subject_id: str,
+    subject_type: str,
+    question_id: str,
+    key: str,
+    value: str,
+) -> None:
     item = {
         "ActionId": emu.ids.entity(),
         "SubjectId": subject_id,
@@ -297,7 +309,7 @@ def apply_hit_policy(emu: Emulator, hit: HIT) -> None:
                     "approve",
                     a.assignment_id,
                     "Assignment",
-                    lambda a=a: _approve(emu, a, None),
+                    functools.partial(_approve, emu, a, None),
                 )
             )
         elif reject_below is not None and worker_score < reject_below:
@@ -307,7 +319,7 @@ def apply_hit_policy(emu: Emulator, hit: HIT) -> None:
                     "reject",
                     a.assignment_id,
                     "Assignment",
-                    lambda a=a: _reject(emu, a, reason),
+                    functools.partial(_reject, emu, a, reason),
                 )
             )
     extend_below = _int(params, "ExtendIfHITAgreementScoreIsLessThan")

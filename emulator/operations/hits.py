@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from emulator import pagination, review_policies
@@ -174,7 +175,7 @@ def get_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, An
 
 @operation("ListHITs")
 def list_hits(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    def items_after(after: int):
+    def items_after(after: int) -> Iterator[HIT]:
         return (h for h in emu.state.hits_after(after) if h.status != DISPOSED)
 
     return pagination.page(params, "ListHITs", items_after, lambda h: h.seq, emu.render_hit, "HITs")
@@ -185,7 +186,7 @@ def list_reviewable_hits(emu: Emulator, params: dict[str, Any], ctx: Context) ->
     status = params.get("Status") or REVIEWABLE
     hit_type_id = params.get("HITTypeId")
 
-    def items_after(after: int):
+    def items_after(after: int) -> Iterator[HIT]:
         return (
             h
             for h in emu.state.hits_after(after)
@@ -213,7 +214,7 @@ def list_hits_for_qualification_type(
         if any(r["QualificationTypeId"] == qtid for r in ht.qualification_requirements)
     }
 
-    def items_after(after: int):
+    def items_after(after: int) -> Iterator[HIT]:
         return (
             h
             for h in emu.state.hits_after(after)

@@ -228,7 +228,7 @@ def grant(emu: Emulator, qt: QualificationType, worker_id: str, value: int | Non
 
 def request_qualification(
     emu: Emulator, worker_id: str, qt: QualificationType, answer: str | None
-) -> dict:
+) -> dict[str, Any]:
     """A worker asks for a qualification (optionally answering its test). Used by crowd and control."""
     if qt.system or qt.status != "Active" or not qt.is_requestable:
         raise RequestError(f"QualificationType {qt.qualification_type_id} cannot be requested.")
