@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from types import FrameType
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         state_path=args.state,
     )
 
-    def stop(signum, frame) -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
         # shutdown() blocks until serve_forever returns, so call it from another thread.
         threading.Thread(target=server.httpd.shutdown, daemon=True).start()
 

@@ -44,18 +44,24 @@ import functools
 import json
 import random
 import re
-import re._constants as sre_constants  # why: the regex-driven generator walks the parsed pattern
-import re._parser as sre_parse  # (3.11's home of sre_parse; the public alias warns as deprecated)
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+
+if TYPE_CHECKING:
+    # typeshed describes the regex parser under its old public names only.
+    import sre_constants
+    import sre_parse
+else:
+    import re._constants as sre_constants  # why: the regex-driven generator walks the parsed pattern
+    import re._parser as sre_parse  # (3.11's home of sre_parse; the public alias warns as deprecated)
 
 _SCHEMA_BASE = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
 QUESTION_FORM_NS = _SCHEMA_BASE + "2017-11-06/QuestionForm.xsd"
@@ -264,14 +270,16 @@ def validate_question(question_xml: str) -> str:
 
 
 def _int_or_none(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
     try:
-        return int(raw) if raw not in (None, "") else None
+        return int(raw)
     except ValueError:
         return None
 
 
 def _number_or_none(raw: str | None) -> int | float | None:
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return None
     try:
         return int(raw)
@@ -675,22 +683,29 @@ def _format_number(value: int | float) -> str:
     return str(value) if isinstance(value, int) else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _bounds(constraints: Mapping[str, Any]) -> tuple[int | float, int | float]:
+    """min_value and max_value, a missing one 100 away from the other (0-100 without either)."""
+    low: int | float | None = constraints.get("min_value")
+    high: int | float | None = constraints.get("max_value")
+    if low is None:
+        if high is None:
+            return 0, 100
+        return (min(0, high) if high >= 0 else high - 100), high
+    if high is None:
+        return low, low + 100
+    return low, high
+
+
 def _random_number(rng: random.Random, constraints: Mapping[str, Any]) -> int | float:
-    low = constraints.get("min_value")
-    high = constraints.get("max_value")
-    if low is None and high is None:
-        low, high = 0, 100
-    elif low is None:
-        low = min(0, high) if high >= 0 else high - 100
-    elif high is None:
-        high = low + 100
+    low, high = _bounds(constraints)
     if high < low:
         low, high = high, low
     step = constraints.get("step")
-    integral = all(isinstance(v, int) for v in (low, high)) and (
-        step is None or float(step).is_integer()
-    )
-    if integral:
+    if (
+        isinstance(low, int)
+        and isinstance(high, int)
+        and (step is None or float(step).is_integer())
+    ):
         if step and step > 1:
             return low + int(step) * rng.randint(0, (high - low) // int(step))
         return rng.randint(int(low), int(high))

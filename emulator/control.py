@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from emulator import crowd
@@ -21,7 +22,10 @@ from emulator.operations.qualifications import (
 from emulator.protocol import ApiError, epoch, format_money, parse_money
 
 if TYPE_CHECKING:
+    from emulator.engine import Emulator
+    from emulator.notifications import Notifier
     from emulator.server import EmulatorServer
+    from emulator.state import Assignment, Worker
 
 JSON = "application/json"
 
@@ -33,11 +37,21 @@ class ControlError(Exception):
         self.payload = {"error": message, **extra}
 
 
-ROUTES: list[tuple[str, re.Pattern[str], Any]] = []
+Body: TypeAlias = dict[str, Any]
+"""The request's JSON object."""
+Query: TypeAlias = dict[str, str]
+"""The query string, last value per name."""
+RouteResult: TypeAlias = dict[str, Any] | tuple[int, str, str | bytes]
+"""JSON to answer with 200, or (status, content type, body)."""
+RouteHandler: TypeAlias = Callable[..., RouteResult]
+"""(server, body, query, **named groups of the route's pattern) -> RouteResult"""
+H = TypeVar("H", bound=RouteHandler)
+
+ROUTES: list[tuple[str, re.Pattern[str], RouteHandler]] = []
 
 
-def route(method: str, pattern: str):
-    def register(func):
+def route(method: str, pattern: str) -> Callable[[H], H]:
+    def register(func: H) -> H:
         ROUTES.append((method, re.compile(f"^/_emulator{pattern}/?$"), func))
         return func
 
@@ -68,11 +82,11 @@ def handle(
             except (ValueError, KeyError, TypeError) as exc:
                 return 400, JSON, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
             if isinstance(result, tuple):
-                status, content_type, payload = result
+                status, content_type, content = result
                 return (
                     status,
                     content_type,
-                    payload if isinstance(payload, bytes) else payload.encode(),
+                    content if isinstance(content, bytes) else content.encode(),
                 )
             return 200, JSON, json.dumps(result, default=str).encode()
     return 404, JSON, json.dumps({"error": f"No control route {method} {parts.path}."}).encode()
@@ -89,7 +103,7 @@ def _int_arg(body: dict[str, Any], key: str, default: int) -> int:
 
 
 @route("GET", "")
-def index(server, body, query):
+def index(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     return {
         "routes": [f"{method} {pattern.pattern[1:-3]}" for method, pattern, _ in ROUTES],
         "endpoint_url": server.base_url,
@@ -97,12 +111,12 @@ def index(server, body, query):
 
 
 @route("GET", "/health")
-def health(server, body, query):
+def health(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     return {"ok": True, "endpoint_url": server.base_url, "now": server.emulator.clock.now()}
 
 
 @route("POST", "/reset")
-def reset(server, body, query):
+def reset(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     balance = body.get("balance")
     server.emulator.reset(
         seed=body.get("seed"),
@@ -111,7 +125,7 @@ def reset(server, body, query):
     return {"ok": True}
 
 
-def _assignment_truth(emu, a) -> dict[str, Any]:
+def _assignment_truth(emu: Emulator, a: Assignment) -> dict[str, Any]:
     data = emu.render_assignment(a)
     data["AssignmentStatus"] = a.status  # the internal phase, e.g. Accepted, Returned, Abandoned
     data["ApproveCount"] = a.approve_count
@@ -142,7 +156,7 @@ SECTIONS = (
 
 
 @route("GET", "/truth")
-def truth(server, body, query):
+def truth(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     wanted = set(query["sections"].split(",")) if query.get("sections") else set(SECTIONS)
     out: dict[str, Any] = {}
@@ -218,7 +232,7 @@ def truth(server, body, query):
 
 
 @route("GET", "/calls")
-def calls(server, body, query):
+def calls(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     with emu.lock:
         return {
@@ -229,7 +243,7 @@ def calls(server, body, query):
 
 
 @route("POST", "/snapshot")
-def snapshot(server, body, query):
+def snapshot(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     if not server.state_path:
         raise ControlError(400, "The emulator was started without --state.")
     server.save()
@@ -237,7 +251,7 @@ def snapshot(server, body, query):
 
 
 @route("POST", "/balance")
-def balance(server, body, query):
+def balance(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     cents = parse_money(body["AvailableBalance"], "AvailableBalance")
     with server.emulator.transaction():
         server.emulator.state.balance_cents = cents
@@ -248,13 +262,13 @@ def balance(server, body, query):
 
 
 @route("GET", "/clock")
-def clock(server, body, query):
+def clock(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     return {"now": emu.clock.now(), "speed": emu.clock.speed}
 
 
 @route("POST", "/clock")
-def set_clock(server, body, query):
+def set_clock(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     if "speed" in body:
         emu.clock.set_speed(float(body["speed"]))
@@ -264,7 +278,7 @@ def set_clock(server, body, query):
 
 
 @route("POST", "/clock/advance")
-def advance(server, body, query):
+def advance(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     seconds = float(body.get("seconds", 0))
     if seconds < 0:
         raise ControlError(400, "seconds must be >= 0")
@@ -277,19 +291,19 @@ def advance(server, body, query):
 
 
 @route("GET", "/faults")
-def faults(server, body, query):
+def faults(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     return server.emulator.faults.describe()
 
 
 @route("POST", "/faults")
-def set_faults(server, body, query):
+def set_faults(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     return server.emulator.faults.configure(body)
 
 
 # --- crowd and workers ---------------------------------------------------------------------------------
 
 
-def _worker(w) -> dict[str, Any]:
+def _worker(w: Worker) -> dict[str, Any]:
     return {
         "WorkerId": w.worker_id,
         "profile": w.profile,
@@ -306,7 +320,7 @@ def _worker(w) -> dict[str, Any]:
 
 
 @route("GET", "/crowd")
-def crowd_info(server, body, query):
+def crowd_info(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     with emu.lock:
         return {
@@ -317,7 +331,7 @@ def crowd_info(server, body, query):
 
 
 @route("POST", "/crowd")
-def crowd_configure(server, body, query):
+def crowd_configure(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         added = crowd.configure(
@@ -331,21 +345,21 @@ def crowd_configure(server, body, query):
 
 
 @route("POST", "/crowd/start")
-def crowd_start(server, body, query):
+def crowd_start(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     with server.emulator.transaction():
         crowd.start(server.emulator)
     return {"running": True}
 
 
 @route("POST", "/crowd/stop")
-def crowd_stop(server, body, query):
+def crowd_stop(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     with server.emulator.transaction():
         crowd.stop(server.emulator)
     return {"running": False}
 
 
 @route("POST", "/workers")
-def add_worker(server, body, query):
+def add_worker(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         spec = dict(body)
@@ -357,7 +371,9 @@ def add_worker(server, body, query):
 
 
 @route("POST", r"/workers/(?P<worker_id>A[A-Z0-9]+)/accept")
-def worker_accept(server, body, query, worker_id):
+def worker_accept(
+    server: EmulatorServer, body: Body, query: Query, worker_id: str
+) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         a = emu.accept(worker_id, emu.get_hit(body["HITId"]))
@@ -365,7 +381,9 @@ def worker_accept(server, body, query, worker_id):
 
 
 @route("POST", r"/workers/(?P<worker_id>A[A-Z0-9]+)/qualification-requests")
-def worker_request_qualification(server, body, query, worker_id):
+def worker_request_qualification(
+    server: EmulatorServer, body: Body, query: Query, worker_id: str
+) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         qt = get_type(emu, body["QualificationTypeId"])
@@ -376,16 +394,12 @@ def worker_request_qualification(server, body, query, worker_id):
 
 
 def _answers_xml(answers: dict[str, Any]) -> str:
-    try:
-        from emulator.answering import answers_to_xml
-    except ImportError:
-        answers_to_xml = None
-    if answers_to_xml is not None:
-        return answers_to_xml(answers)
-    return crowd.fallback_answer(dict(answers.items()), True)
+    from emulator.answering import answers_to_xml
+
+    return answers_to_xml(answers)
 
 
-def _assignment(emu, assignment_id: str):
+def _assignment(emu: Emulator, assignment_id: str) -> Assignment:
     a = emu.state.assignments.get(assignment_id)
     if a is None:
         raise ControlError(404, f"Assignment {assignment_id} does not exist.")
@@ -393,7 +407,9 @@ def _assignment(emu, assignment_id: str):
 
 
 @route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/submit")
-def assignment_submit(server, body, query, assignment_id):
+def assignment_submit(
+    server: EmulatorServer, body: Body, query: Query, assignment_id: str
+) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         a = _assignment(emu, assignment_id)
@@ -409,7 +425,9 @@ def assignment_submit(server, body, query, assignment_id):
 
 
 @route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/return")
-def assignment_return(server, body, query, assignment_id):
+def assignment_return(
+    server: EmulatorServer, body: Body, query: Query, assignment_id: str
+) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         a = _assignment(emu, assignment_id)
@@ -418,7 +436,9 @@ def assignment_return(server, body, query, assignment_id):
 
 
 @route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/abandon")
-def assignment_abandon(server, body, query, assignment_id):
+def assignment_abandon(
+    server: EmulatorServer, body: Body, query: Query, assignment_id: str
+) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         a = _assignment(emu, assignment_id)
@@ -430,7 +450,7 @@ def assignment_abandon(server, body, query, assignment_id):
 
 
 @route("POST", "/layouts")
-def add_layout(server, body, query):
+def add_layout(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     if not isinstance(body.get("Template"), str):
         raise ControlError(400, "Template (HTML with ${name} placeholders) is required.")
@@ -447,13 +467,13 @@ def add_layout(server, body, query):
 
 
 @route("GET", "/layouts")
-def list_layouts(server, body, query):
+def list_layouts(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     with server.emulator.lock:
         return {"layouts": server.emulator.state.layouts}
 
 
 @route("POST", "/answer-specs")
-def set_answer_spec(server, body, query):
+def set_answer_spec(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     with emu.transaction():
         emu.get_hit_type(body["HITTypeId"])
@@ -462,7 +482,7 @@ def set_answer_spec(server, body, query):
 
 
 @route("POST", "/ground-truth")
-def set_ground_truth(server, body, query):
+def set_ground_truth(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     truth = body.get("GroundTruth")
     if not isinstance(truth, dict):
@@ -474,7 +494,7 @@ def set_ground_truth(server, body, query):
 
 
 @route("POST", "/populate")
-def populate(server, body, query):
+def populate(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     """Bulk data for benchmarks and demos: HITs (optionally with submitted assignments) in one call."""
     emu = server.emulator
     count = _int_arg(body, "HITs", 1)
@@ -518,14 +538,14 @@ def populate(server, body, query):
 # --- notifications and the SNS stand-in -------------------------------------------------------------------
 
 
-def _notifier(server):
+def _notifier(server: EmulatorServer) -> Notifier:
     if server.emulator.notifier is None:
         raise ControlError(503, "Notification delivery is not available in this emulator.")
     return server.emulator.notifier
 
 
 @route("GET", "/notifications")
-def notifications(server, body, query):
+def notifications(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     with emu.lock:
         events = list(emu.event_log)
@@ -538,7 +558,7 @@ def notifications(server, body, query):
 
 
 @route("POST", "/notifications/drain")
-def drain(server, body, query):
+def drain(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     notifier = server.emulator.notifier
     if notifier is None:
         return {"drained": True}
@@ -546,12 +566,12 @@ def drain(server, body, query):
 
 
 @route("GET", "/sns/cert.pem")
-def sns_cert(server, body, query):
+def sns_cert(server: EmulatorServer, body: Body, query: Query) -> tuple[int, str, str]:
     return 200, "application/x-pem-file", _notifier(server).cert_pem()
 
 
 @route("GET", "/sns/confirm")
-def sns_confirm(server, body, query):
+def sns_confirm(server: EmulatorServer, body: Body, query: Query) -> tuple[int, str, str]:
     token = query.get("Token")
     if not token:
         raise ControlError(400, "Token is required.")
@@ -566,7 +586,7 @@ def sns_confirm(server, body, query):
 
 
 @route("GET", "/sns/unsubscribe")
-def sns_unsubscribe(server, body, query):
+def sns_unsubscribe(server: EmulatorServer, body: Body, query: Query) -> tuple[int, str, str]:
     arn = query.get("SubscriptionArn")
     if not arn or not _notifier(server).unsubscribe(arn):
         raise ControlError(404, "No such subscription.")
@@ -578,10 +598,10 @@ def sns_unsubscribe(server, body, query):
 
 
 @route("POST", "/sns/subscriptions")
-def sns_subscribe(server, body, query):
+def sns_subscribe(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     return _notifier(server).subscribe(topic_arn=body["TopicArn"], endpoint_url=body["Endpoint"])
 
 
 @route("GET", "/sns/subscriptions")
-def sns_subscriptions(server, body, query):
+def sns_subscriptions(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     return {"Subscriptions": _notifier(server).subscriptions(query.get("TopicArn"))}

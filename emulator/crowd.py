@@ -6,6 +6,7 @@ clock advances exactly as it would have run in real time (same seed, same outcom
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -80,7 +81,7 @@ def configure(
     emu: Emulator,
     *,
     count: int | None = None,
-    workers: list[dict] | None = None,
+    workers: list[dict[str, Any]] | None = None,
     mix: dict[str, float] | None = None,
 ) -> list[Worker]:
     """Add `count` random workers (profiles drawn from `mix`) and/or the given worker specs
@@ -217,29 +218,33 @@ def make_answer(emu: Emulator, worker: Worker, hit: HIT) -> str:
     )
 
 
-def generate(emu: Emulator, question: str, worker: Worker, truth, spec, params) -> str:
+def generate(
+    emu: Emulator,
+    question: str,
+    worker: Worker,
+    truth: Mapping[str, Any] | None,
+    spec: Mapping[str, Any] | None,
+    params: Mapping[str, str] | None,
+) -> str:
+    from emulator import answering
+
     try:
-        from emulator import answering
-    except ImportError:
-        answering = None
-    if answering is not None:
-        try:
-            return answering.generate_answer(
-                question,
-                rng=emu.crowd_rng,
-                accuracy=worker.accuracy,
-                ground_truth=truth,
-                answer_spec=spec,
-                layout_parameters=params or None,
-                sloppy=worker.profile in SLOPPY,
-            )
-        except Exception:
-            pass
+        return answering.generate_answer(
+            question,
+            rng=emu.crowd_rng,
+            accuracy=worker.accuracy,
+            ground_truth=truth,
+            answer_spec=spec,
+            layout_parameters=params or None,
+            sloppy=worker.profile in SLOPPY,
+        )
+    except Exception:
+        pass
     return fallback_answer(truth, emu.crowd_rng.random() < worker.accuracy)
 
 
-def fallback_answer(truth, correct: bool) -> str:
-    """Used only when emulator.answering is unavailable or fails on a question."""
+def fallback_answer(truth: Mapping[str, Any] | None, correct: bool) -> str:
+    """Used when emulator.answering fails on a question, and for /populate's bulk answers."""
     fields = dict(truth or {"answer": "answer"})
     parts = []
     for key, value in fields.items():

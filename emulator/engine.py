@@ -14,8 +14,9 @@ import logging
 import random
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator import requirements as reqs
 from emulator.clock import Clock
@@ -49,6 +50,9 @@ from emulator.state import (
     Worker,
 )
 
+if TYPE_CHECKING:
+    from emulator.notifications import Notifier
+
 log = logging.getLogger(__name__)
 
 DAY = 86400
@@ -68,7 +72,7 @@ class Emulator:
         self.ids = IdFactory(self.rng)
         self.crowd_rng = random.Random(seed * 7919 + 1)
         self.faults = Faults(seed)
-        self.notifier: Any = None
+        self.notifier: Notifier | None = None
         self.crowd_running = False
         self.event_log: collections.deque[dict[str, Any]] = collections.deque(maxlen=5000)
         self.dirty = False
@@ -131,7 +135,7 @@ class Emulator:
         return self._now
 
     @contextmanager
-    def transaction(self, *, mutating: bool = True):
+    def transaction(self, *, mutating: bool = True) -> Iterator[float]:
         """Lock, fire due timers, run the body, then publish its events outside the lock.
 
         `mutating=False` (reads) keeps the state clean for the periodic snapshot unless a timer fired.
@@ -288,7 +292,7 @@ class Emulator:
 
             review_policies.apply_hit_policy(self, hit)
 
-    def assignable_hits(self):
+    def assignable_hits(self) -> list[str]:
         return list(self._assignable)
 
     def _expired(self, hit: HIT) -> None:
@@ -375,7 +379,9 @@ class Emulator:
                 )
         return None
 
-    def worker_qualification(self, worker_id: str, qtid: str) -> tuple[bool, int | None, Any]:
+    def worker_qualification(
+        self, worker_id: str, qtid: str
+    ) -> tuple[bool, int | None, dict[str, str] | None]:
         granted = self.state.qualification(qtid, worker_id)
         if granted is not None:
             if granted.status != "Granted":

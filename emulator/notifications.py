@@ -44,13 +44,16 @@ import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient  # stub-only package (dev extras)
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +231,7 @@ class Notifier:
         self._restore_tokens: dict[str, dict[str, Any]] = {}
         self._emails: list[dict[str, Any]] = []
         self._log: deque[dict[str, Any]] = deque(maxlen=log_size)
-        self._sqs_clients: dict[str, Any] = {}
+        self._sqs_clients: dict[str, SQSClient] = {}
         self._stats = dict.fromkeys(
             (
                 "published",
@@ -266,7 +269,11 @@ class Notifier:
         cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("The SNS signing key must be an RSA key.")
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        public_key = cert.public_key()
+        if (
+            not isinstance(public_key, rsa.RSAPublicKey)
+            or public_key.public_numbers() != key.public_key().public_numbers()
+        ):
             raise ValueError("The certificate does not belong to the signing key.")
         self._key = key
         self._key_pem = key_pem
@@ -307,7 +314,7 @@ class Notifier:
         destination: str,
         event_doc_version: str,
         customer_id: str,
-        events: list[dict],
+        events: list[dict[str, Any]],
     ) -> str:
         """Build an event document, queue its delivery and return its EventDocId.
 
@@ -413,7 +420,7 @@ class Notifier:
 
     def subscribe(
         self, *, topic_arn: str, endpoint_url: str, signature_version: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Register an HTTP(S) subscription (pending) and send it a SubscriptionConfirmation.
 
         Returns ``{"SubscriptionArn", "Token", "PendingConfirmation", "SubscribeURL"}``. Subscribing
@@ -511,7 +518,7 @@ class Notifier:
                 return True
             return False
 
-    def subscriptions(self, topic_arn: str | None = None) -> list[dict]:
+    def subscriptions(self, topic_arn: str | None = None) -> list[dict[str, Any]]:
         """Copies of the subscriptions (optionally of one topic), oldest first."""
         with self._cond:
             return [
@@ -591,7 +598,7 @@ class Notifier:
             return self._send_sqs(job.payload["queue_url"], job.payload["body"])
         return self._post(job.payload)
 
-    def _sqs_client(self, queue_url: str) -> Any:
+    def _sqs_client(self, queue_url: str) -> SQSClient:
         parts = urlsplit(queue_url)
         endpoint = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
@@ -673,7 +680,7 @@ class Notifier:
 
     # -- inspection and lifecycle -----------------------------------------------------------
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         """Counters: published, delivered, dropped, duplicated, delayed, failed, retries, recorded
         (Email), confirmations_sent, and pending (queued, waiting for a retry, or in flight)."""
         with self._cond:
@@ -681,12 +688,12 @@ class Notifier:
             result["pending"] = len(self._heap) + self._in_flight
             return result
 
-    def deliveries(self, limit: int = 100) -> list[dict]:
+    def deliveries(self, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent delivery outcomes, newest last (delivered, failed, dropped, ...)."""
         with self._cond:
             return list(self._log)[-limit:]
 
-    def emails(self) -> list[dict]:
+    def emails(self) -> list[dict[str, Any]]:
         """Documents published with the Email transport (recorded, never sent)."""
         with self._cond:
             return [dict(item) for item in self._emails]
@@ -718,7 +725,7 @@ class Notifier:
                     pass
             self._sqs_clients.clear()
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """JSON-able state worth keeping across restarts: key, certificate, subscriptions."""
         with self._cond:
             return {

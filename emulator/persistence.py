@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,11 @@ def restore(emu: Emulator, data: dict[str, Any]) -> None:
         emu.notifier.restore(data["notifier"])
 
 
-def _rng_state(rng) -> list[Any]:
+def _rng_state(rng: random.Random) -> list[Any]:
     version, internal, gauss = rng.getstate()
     return [version, list(internal), gauss]
 
 
-def _tuple(raw: list[Any]):
+def _tuple(raw: list[Any]) -> tuple[Any, ...]:
     version, internal, gauss = raw
     return (version, tuple(internal), gauss)

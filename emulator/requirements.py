@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator.protocol import invalid_param
@@ -31,7 +32,9 @@ _SINGLE = ("LessThan", "LessThanOrEqualTo", "GreaterThan", "GreaterThanOrEqualTo
 MAX_REQUIREMENTS = 10
 
 
-def validate_requirements(requirements: list[dict[str, Any]] | None, known_types) -> None:
+def validate_requirements(
+    requirements: list[dict[str, Any]] | None, known_types: Callable[[str], bool]
+) -> None:
     """Documented constraints: 0-10 requirements, values that fit the comparator, known types."""
     if not requirements:
         return
@@ -83,7 +86,9 @@ def locale_matches(locale: dict[str, str] | None, wanted: dict[str, str]) -> boo
     return "Subdivision" not in wanted or locale.get("Subdivision") == wanted["Subdivision"]
 
 
-def meets(requirement: dict[str, Any], exists: bool, value: int | None, locale) -> bool:
+def meets(
+    requirement: dict[str, Any], exists: bool, value: int | None, locale: dict[str, str] | None
+) -> bool:
     comparator = requirement["Comparator"]
     if comparator == "Exists":
         return exists
@@ -100,14 +105,6 @@ def meets(requirement: dict[str, Any], exists: bool, value: int | None, locale) 
         return False
     ints = requirement.get("IntegerValues") or []
     target = ints[0] if ints else None
-    if comparator == "LessThan":
-        return value < target
-    if comparator == "LessThanOrEqualTo":
-        return value <= target
-    if comparator == "GreaterThan":
-        return value > target
-    if comparator == "GreaterThanOrEqualTo":
-        return value >= target
     if comparator == "EqualTo":
         return value == target
     if comparator == "NotEqualTo":
@@ -116,4 +113,14 @@ def meets(requirement: dict[str, Any], exists: bool, value: int | None, locale) 
         return value in ints
     if comparator == "NotIn":
         return value not in ints
+    if target is None:
+        return False  # unreachable: validate_requirements gives these comparators one value
+    if comparator == "LessThan":
+        return value < target
+    if comparator == "LessThanOrEqualTo":
+        return value <= target
+    if comparator == "GreaterThan":
+        return value > target
+    if comparator == "GreaterThanOrEqualTo":
+        return value >= target
     return False

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
 
 from emulator.answer_xml import parse_answers
 from emulator.protocol import RequestError, epoch, invalid_param
@@ -45,12 +47,16 @@ def _params(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["Key"]: p for p in policy.get("Parameters") or []}
 
 
-def _value(params, key: str, default: Any = None) -> Any:
+def _value(params: dict[str, dict[str, Any]], key: str, default: Any = None) -> Any:
     values = (params.get(key) or {}).get("Values") or []
     return values[0] if values else default
 
 
-def _int(params, key: str, default: int | None = None) -> int | None:
+@overload
+def _int(params: dict[str, dict[str, Any]], key: str, default: int) -> int: ...
+@overload
+def _int(params: dict[str, dict[str, Any]], key: str, default: None = None) -> int | None: ...
+def _int(params: dict[str, dict[str, Any]], key: str, default: int | None = None) -> int | None:
     raw = _value(params, key)
     if raw is None:
         return default
@@ -98,7 +104,9 @@ def validate_policy(policy: dict[str, Any] | None, level: str) -> None:
             )
 
 
-def _action(emu: Emulator, name: str, target_id: str, target_type: str, run) -> dict[str, Any]:
+def _action(
+    emu: Emulator, name: str, target_id: str, target_type: str, run: Callable[[], str]
+) -> dict[str, Any]:
     action = {
         "ActionId": emu.ids.entity(),
         "ActionName": name,
@@ -189,7 +197,15 @@ def apply_assignment_policy(emu: Emulator, hit: HIT, a: Assignment) -> None:
         )
 
 
-def emu_result(results, emu, subject_id, subject_type, question_id, key, value) -> None:
+def emu_result(
+    results: list[dict[str, Any]],
+    emu: Emulator,
+    subject_id: str,
+    subject_type: str,
+    question_id: str,
+    key: str,
+    value: str,
+) -> None:
     item = {
         "ActionId": emu.ids.entity(),
         "SubjectId": subject_id,
@@ -244,7 +260,7 @@ def apply_hit_policy(emu: Emulator, hit: HIT) -> None:
     agreed: dict[str, tuple[str, ...]] = {}
     results = hit.hit_review_results
     for qid in qids:
-        votes = collections.Counter()
+        votes: collections.Counter[tuple[str, ...]] = collections.Counter()
         for a in considered:
             values = tuple(
                 sorted(v for v in answers[a.assignment_id].get(qid, []) if len(v) <= 256)
@@ -293,7 +309,7 @@ def apply_hit_policy(emu: Emulator, hit: HIT) -> None:
                     "approve",
                     a.assignment_id,
                     "Assignment",
-                    lambda a=a: _approve(emu, a, None),
+                    functools.partial(_approve, emu, a, None),
                 )
             )
         elif reject_below is not None and worker_score < reject_below:
@@ -303,7 +319,7 @@ def apply_hit_policy(emu: Emulator, hit: HIT) -> None:
                     "reject",
                     a.assignment_id,
                     "Assignment",
-                    lambda a=a: _reject(emu, a, reason),
+                    functools.partial(_reject, emu, a, reason),
                 )
             )
     extend_below = _int(params, "ExtendIfHITAgreementScoreIsLessThan")

@@ -13,8 +13,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from emulator import persistence
@@ -30,6 +31,9 @@ from emulator.protocol import (
     ThrottlingError,
 )
 from emulator.validation import validate_input
+
+if TYPE_CHECKING:
+    from emulator.notifications import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +105,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def send_bytes(self, status: int, content_type: str, body: bytes, headers=None) -> None:
+    def send_bytes(
+        self,
+        status: int,
+        content_type: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -209,7 +219,9 @@ class EmulatorServer:
         self.state_path = state_path
         self.httpd = _HTTPServer((host, port), Handler)
         self.httpd.app = self
-        self.host, self.port = self.httpd.server_address[:2]
+        bound_host, self.port = self.httpd.server_address[:2]
+        # getsockname() gives a str host; the stubs also allow the bytes a caller may bind with.
+        self.host = bound_host.decode() if isinstance(bound_host, bytes | bytearray) else bound_host
         self.base_url = f"http://{self.host}:{self.port}"
         self.emulator.base_url = self.base_url
         if notifier:
@@ -290,7 +302,7 @@ class EmulatorServer:
             self.emulator.notifier.close()
 
 
-def _make_notifier(server: EmulatorServer):
+def _make_notifier(server: EmulatorServer) -> Notifier | None:
     try:
         from emulator.notifications import Notifier
     except ImportError:

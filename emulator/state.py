@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,7 +232,7 @@ class State:
         self.hit_seqs.append(hit.seq)
         self.hit_by_seq[hit.seq] = hit.hit_id
 
-    def hits_after(self, after_seq: int):
+    def hits_after(self, after_seq: int) -> Iterator[HIT]:
         start = bisect.bisect_right(self.hit_seqs, after_seq)
         for seq in self.hit_seqs[start:]:
             yield self.hits[self.hit_by_seq[seq]]

@@ -6,10 +6,13 @@ import http.client
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from emulator.server import EmulatorServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_mturk import MTurkClient  # stub-only package (dev extras)
 
 
 class ControlError(Exception):
@@ -24,6 +27,8 @@ class ControlClient:
 
     def __init__(self, base_url: str) -> None:
         parts = urlsplit(base_url)
+        if not parts.hostname:
+            raise ValueError(f"not an http://host:port URL: {base_url!r}")
         self.host, self.port = parts.hostname, parts.port
         self._conn: http.client.HTTPConnection | None = None
 
@@ -102,12 +107,12 @@ class RunningEmulator:
         self.endpoint_url = server.base_url
         self.control = ControlClient(server.base_url)
 
-    def client(self, **config: Any):
+    def client(self, **config: Any) -> MTurkClient:
         """A real boto3 MTurk client pointed at this emulator (any credentials work)."""
         import boto3
         from botocore.config import Config
 
-        options = {"retries": {"mode": "standard", "total_max_attempts": 1}}
+        options: dict[str, Any] = {"retries": {"mode": "standard", "total_max_attempts": 1}}
         options.update(config)
         return boto3.client(
             "mturk",

@@ -12,12 +12,13 @@ import re
 from typing import Any
 
 import botocore.session
+from botocore.model import ListShape, ServiceModel, Shape, StringShape, StructureShape
 
 from emulator.protocol import invalid_param
 
 
 @functools.cache
-def service_model():
+def service_model() -> ServiceModel:
     return botocore.session.get_session().get_service_model("mturk")
 
 
@@ -35,17 +36,19 @@ def validate_input(operation: str, params: Any) -> None:
     shape = service_model().operation_model(operation).input_shape
     if not isinstance(params, dict):
         raise invalid_param("The request body must be a JSON object.")
-    _check(shape, params, "")
+    if shape is not None:  # every MTurk operation has an input structure
+        _check(shape, params, "")
 
 
 def _name(path: str, member: str) -> str:
     return f"{path}.{member}" if path else member
 
 
-def _check(shape, value: Any, path: str) -> None:
+def _check(shape: Shape, value: Any, path: str) -> None:
+    # botocore builds one Shape subclass per type name: structure, list, (map,) string.
     kind = shape.type_name
     label = path or "input"
-    if kind == "structure":
+    if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             raise invalid_param(f"{label} must be a structure.")
         for required in shape.required_members:
@@ -57,13 +60,13 @@ def _check(shape, value: Any, path: str) -> None:
                 raise invalid_param(f"Unknown parameter {_name(path, key)}.")
             if item is not None:
                 _check(member, item, _name(path, key))
-    elif kind == "list":
+    elif isinstance(shape, ListShape):
         if not isinstance(value, list):
             raise invalid_param(f"{label} must be a list.")
         _check_length(shape, len(value), label)
         for index, item in enumerate(value):
             _check(shape.member, item, f"{label}[{index}]")
-    elif kind == "string":
+    elif isinstance(shape, StringShape):
         if not isinstance(value, str):
             raise invalid_param(f"{label} must be a string.")
         _check_length(shape, len(value), label)
@@ -91,7 +94,7 @@ def _check(shape, value: Any, path: str) -> None:
         raise invalid_param(f"{label} must be a timestamp.")
 
 
-def _check_length(shape, length: int, label: str) -> None:
+def _check_length(shape: Shape, length: int, label: str) -> None:
     minimum, maximum = shape.metadata.get("min"), shape.metadata.get("max")
     if minimum is not None and length < minimum:
         raise invalid_param(f"{label} must have a length of at least {minimum}.")

@@ -22,13 +22,14 @@ Contracts:
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 from mturk.errors import AlreadyProcessed, InvalidState, MTurkError, map_error
 from mturk.ratelimit import RateLimiter
@@ -44,6 +45,11 @@ from mturk.records import (
     ReviewPolicyResults,
     WorkerBlock,
 )
+
+if TYPE_CHECKING:
+    # Stub-only packages (dev extras): the client's and botocore's types, never imported at run time.
+    from botocore.client import BaseClient
+    from mypy_boto3_mturk import MTurkClient
 
 __all__ = [
     "BonusResult",
@@ -63,6 +69,9 @@ LIVE_ENDPOINT = "https://mturk-requester.us-east-1.amazonaws.com"
 ASSIGNMENT_STATUSES = ("Submitted", "Approved", "Rejected")
 
 R = TypeVar("R")
+
+RetryMode: TypeAlias = Literal["legacy", "standard", "adaptive"]
+"""botocore's retry modes (``Config(retries={"mode": ...})``)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,7 @@ class GatewayConfig:
     max_attempts: int = 5
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    retry_mode: str = "standard"
+    retry_mode: RetryMode = "standard"
     max_pool_connections: int = 10
     rate_limiter: RateLimiter | None = field(default=None, compare=False)
     rate_limit_timeout: float | None = 60.0
@@ -154,7 +163,13 @@ class _CallState(threading.local):
     waited = 0.0
 
 
-_END = object()
+class _End(enum.Enum):
+    """The paginator's end, as a sentinel that ``is`` comparisons narrow away (unlike object())."""
+
+    END = enum.auto()
+
+
+_END = _End.END
 
 
 def _money(amount: Decimal | str | int, what: str) -> str:
@@ -189,7 +204,7 @@ class MTurkGateway:
         self.config = config
         self._state = _CallState()
         session = boto3.session.Session()
-        self._client = session.client(
+        self._client: MTurkClient = session.client(
             "mturk",
             region_name=config.region,
             endpoint_url=config.endpoint_url,
@@ -207,7 +222,7 @@ class MTurkGateway:
         self._client.meta.events.register("before-send", self._before_send)
 
     @property
-    def client(self) -> Any:
+    def client(self) -> MTurkClient:
         """The underlying boto3 client (for tests and diagnostics; calls through it bypass the
         limiter accounting of :meth:`_run` but not the rate limiter)."""
         return self._client
@@ -325,7 +340,9 @@ class MTurkGateway:
     ) -> Iterator[list[R]]:
         from botocore import xform_name
 
-        paginator = self._client.get_paginator(xform_name(operation))
+        # By name, as _call does: the typed client only knows each paginator by a literal.
+        client: BaseClient = self._client
+        paginator = client.get_paginator(xform_name(operation))
         pages = iter(paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}, **params))
         while True:
             page = self._run(operation, lambda: next(pages, _END))
@@ -400,7 +417,8 @@ class MTurkGateway:
                 ),
             ),
         )
-        return response["HITTypeId"]
+        hit_type_id: str = response["HITTypeId"]
+        return hit_type_id
 
     def _create(self, operation: str, params: dict[str, Any]) -> CreateHitResult:
         if not params.get("UniqueRequestToken"):

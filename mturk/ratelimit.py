@@ -17,9 +17,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from mturk.errors import Throttled
+
+if TYPE_CHECKING:
+    import redis
 
 __all__ = [
     "InProcessRateLimiter",
@@ -59,7 +63,9 @@ def _check(rate_per_second: float, burst: int) -> tuple[float, float]:
 class InProcessRateLimiter:
     """Thread-safe GCRA limiter for one process."""
 
-    def __init__(self, rate_per_second: float, burst: int = 1, *, clock=time.monotonic) -> None:
+    def __init__(
+        self, rate_per_second: float, burst: int = 1, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate_per_second = float(rate_per_second)
         self.burst = int(burst)
         self._interval, self._tolerance = _check(rate_per_second, burst)
@@ -117,7 +123,7 @@ class RedisRateLimiter:
 
     def __init__(
         self,
-        redis_client_or_url: Any,
+        redis_client_or_url: redis.Redis | str,
         key: str,
         rate_per_second: float,
         burst: int = 1,

@@ -1,6 +1,6 @@
 """Typed, immutable records for what the MTurk API returns.
 
-Contract: each record has ``from_api(dict)`` taking the boto3 response member (e.g. one element of
+Contract: each record has ``from_api(mapping)`` taking the boto3 response member (e.g. one element of
 ``ListHITs()["HITs"]``). Money is always ``Decimal`` (MTurk sends strings like ``"0.50"``), times
 are always timezone-aware UTC ``datetime`` (botocore may hand out tz-local datetimes; epoch numbers
 and ISO strings are accepted too), absent optional fields are ``None``. Nested structures that the
@@ -10,6 +10,7 @@ app stores as JSON (qualification requirements, locale values, review reports) s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -105,7 +106,7 @@ class HIT:
     qualification_requirements: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> HIT:
+    def from_api(cls, data: Mapping[str, Any]) -> HIT:
         return cls(
             hit_id=data["HITId"],
             hit_type_id=data.get("HITTypeId"),
@@ -148,7 +149,7 @@ class Assignment:
     requester_feedback: str | None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Assignment:
+    def from_api(cls, data: Mapping[str, Any]) -> Assignment:
         return cls(
             assignment_id=data["AssignmentId"],
             worker_id=data.get("WorkerId", ""),
@@ -171,7 +172,7 @@ class WorkerBlock:
     reason: str | None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> WorkerBlock:
+    def from_api(cls, data: Mapping[str, Any]) -> WorkerBlock:
         return cls(worker_id=data["WorkerId"], reason=data.get("Reason"))
 
 
@@ -184,7 +185,7 @@ class BonusPayment:
     grant_time: dt.datetime | None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> BonusPayment:
+    def from_api(cls, data: Mapping[str, Any]) -> BonusPayment:
         return cls(
             worker_id=data["WorkerId"],
             amount=to_decimal(data.get("BonusAmount")) or Decimal("0"),
@@ -211,7 +212,7 @@ class QualificationType:
     auto_granted_value: int | None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> QualificationType:
+    def from_api(cls, data: Mapping[str, Any]) -> QualificationType:
         return cls(
             qualification_type_id=data["QualificationTypeId"],
             name=data.get("Name"),
@@ -240,7 +241,7 @@ class Qualification:
     grant_time: dt.datetime | None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Qualification:
+    def from_api(cls, data: Mapping[str, Any]) -> Qualification:
         locale = data.get("LocaleValue")
         return cls(
             qualification_type_id=data["QualificationTypeId"],
@@ -262,7 +263,7 @@ class QualificationRequest:
     submit_time: dt.datetime | None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> QualificationRequest:
+    def from_api(cls, data: Mapping[str, Any]) -> QualificationRequest:
         return cls(
             qualification_request_id=data["QualificationRequestId"],
             qualification_type_id=data.get("QualificationTypeId", ""),
@@ -279,7 +280,7 @@ class AccountBalance:
     on_hold: Decimal | None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> AccountBalance:
+    def from_api(cls, data: Mapping[str, Any]) -> AccountBalance:
         return cls(
             available=to_decimal(data.get("AvailableBalance")) or Decimal("0"),
             on_hold=to_decimal(data.get("OnHoldBalance")),
@@ -295,7 +296,7 @@ class NotifyFailure:
     message: str
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> NotifyFailure:
+    def from_api(cls, data: Mapping[str, Any]) -> NotifyFailure:
         return cls(
             worker_id=data.get("WorkerId", ""),
             code=data.get("NotifyWorkersFailureCode", ""),
@@ -315,7 +316,7 @@ class ReviewPolicyResults:
     next_token: str | None = field(default=None)
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> ReviewPolicyResults:
+    def from_api(cls, data: Mapping[str, Any]) -> ReviewPolicyResults:
         def opt(key: str) -> dict[str, Any] | None:
             value = data.get(key)
             return _plain(value) if value else None

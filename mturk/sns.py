@@ -143,7 +143,7 @@ def default_fetch_certificate(url: str) -> bytes:
     """GET ``url`` (already host-checked) with a 5 s timeout, refusing more than 64 KiB."""
     request = urllib.request.Request(url, headers={"User-Agent": "mturk-dashboard-sns-verifier"})
     with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-        data = response.read(MAX_CERT_BYTES + 1)
+        data: bytes = response.read(MAX_CERT_BYTES + 1)
     if len(data) > MAX_CERT_BYTES:
         raise SnsVerificationError("signing certificate too large")
     return data
@@ -225,11 +225,13 @@ class SnsVerifier:
             ):
                 raise SnsVerificationError("certificate not valid at the message Timestamp")
 
-        key = certificate.public_key()
-        if not isinstance(key, rsa.RSAPublicKey):
+        public_key = certificate.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):
             raise SnsVerificationError("signing certificate does not hold an RSA key")
         try:
-            key.verify(signature, string_to_sign(message), padding.PKCS1v15(), _HASHES[version]())
+            public_key.verify(
+                signature, string_to_sign(message), padding.PKCS1v15(), _HASHES[version]()
+            )
         except InvalidSignature:
             raise SnsVerificationError("bad signature") from None
 

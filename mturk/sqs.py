@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from mturk.errors import map_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient  # stub-only package (dev extras)
+
+R = TypeVar("R")
 
 _AWS_SQS_HOST = re.compile(r"^sqs\.([a-z0-9-]+)\.amazonaws\.com$")
 
@@ -47,7 +53,7 @@ class SqsQueue:
 
         endpoint, region = endpoint_and_region(queue_url)
         self.queue_url = queue_url
-        self._client = boto3.session.Session().client(
+        self._client: SQSClient = boto3.session.Session().client(
             "sqs",
             region_name=region,
             endpoint_url=endpoint,
@@ -62,9 +68,11 @@ class SqsQueue:
         """Long-poll for up to `max_messages` (1-10)."""
         response = self._request(
             "receive_message",
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=max(1, min(10, max_messages)),
-            WaitTimeSeconds=max(0, min(20, wait_seconds)),
+            lambda: self._client.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=max(1, min(10, max_messages)),
+                WaitTimeSeconds=max(0, min(20, wait_seconds)),
+            ),
         )
         return [
             SqsMessage(
@@ -75,13 +83,17 @@ class SqsQueue:
 
     def delete(self, message: SqsMessage) -> None:
         self._request(
-            "delete_message", QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle
+            "delete_message",
+            lambda: self._client.delete_message(
+                QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle
+            ),
         )
 
-    def _request(self, method: str, **params: Any) -> dict[str, Any]:
+    def _request(self, method: str, call: Callable[[], R]) -> R:
+        """``call`` (the client's ``method``), with botocore's errors mapped to MTurkError."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self._client, method)(**params)
+            return call()
         except (ClientError, BotoCoreError) as exc:
             raise map_error(exc, operation=f"SQS.{method}") from exc

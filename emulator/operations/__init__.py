@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-Handler = Callable[[Any, dict[str, Any], "Context"], dict[str, Any]]
+if TYPE_CHECKING:
+    from emulator.engine import Emulator
+
+Handler: TypeAlias = Callable[["Emulator", dict[str, Any], "Context"], dict[str, Any]]
 OPERATIONS: dict[str, Handler] = {}
 
 

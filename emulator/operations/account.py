@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.operations import Context, operation
 from emulator.protocol import format_money
 from emulator.state import DISPOSED
 
+if TYPE_CHECKING:
+    from emulator.engine import Emulator
+
 
 @operation("GetAccountBalance")
-def get_account_balance(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def get_account_balance(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     # On hold: what approving every submitted assignment would cost (reward plus fee).
     on_hold = 0
     for hit in emu.state.hits.values():

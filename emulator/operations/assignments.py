@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator import pagination
 from emulator.operations import Context, operation
@@ -10,9 +10,12 @@ from emulator.operations import checks as ck
 from emulator.protocol import RequestError
 from emulator.state import ACCEPTED, VISIBLE_ASSIGNMENT_STATUSES
 
+if TYPE_CHECKING:
+    from emulator.engine import Emulator
+
 
 @operation("GetAssignment")
-def get_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def get_assignment(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     a = emu.get_assignment(params["AssignmentId"])
     if a.status == ACCEPTED:
         # What MTurk answers for an assignment that is accepted but not yet submitted.
@@ -25,7 +28,7 @@ def get_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 @operation("ListAssignmentsForHIT")
-def list_assignments_for_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_assignments_for_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     hit = emu.get_hit(params["HITId"])
     statuses = set(params.get("AssignmentStatuses") or VISIBLE_ASSIGNMENT_STATUSES)
     records = [a for a in emu.state.hit_assignments(hit) if a.status in statuses]
@@ -42,7 +45,7 @@ def list_assignments_for_hit(emu, params: dict[str, Any], ctx: Context) -> dict[
 
 
 @operation("ApproveAssignment")
-def approve_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def approve_assignment(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     a = emu.get_assignment(params["AssignmentId"])
     feedback = ck.text(params, "RequesterFeedback", 1024)
     emu.approve(a, feedback, override=bool(params.get("OverrideRejection", False)))
@@ -50,7 +53,7 @@ def approve_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, A
 
 
 @operation("RejectAssignment")
-def reject_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def reject_assignment(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     a = emu.get_assignment(params["AssignmentId"])
     feedback = ck.text(params, "RequesterFeedback", 1024, required=True)
     emu.reject(a, feedback)
@@ -58,7 +61,7 @@ def reject_assignment(emu, params: dict[str, Any], ctx: Context) -> dict[str, An
 
 
 @operation("GetFileUploadURL")
-def get_file_upload_url(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def get_file_upload_url(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     a = emu.get_assignment(params["AssignmentId"])
     if a.status == ACCEPTED:
         raise RequestError(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from emulator import pagination, review_policies
 from emulator import requirements as reqs
@@ -13,25 +14,40 @@ from emulator.operations import checks as ck
 from emulator.protocol import RequestError, invalid_param, parse_money, parse_timestamp
 from emulator.state import DISPOSED, HIT, REVIEWABLE, REVIEWING, SUBMITTED, HITType
 
+if TYPE_CHECKING:
+    from emulator.engine import Emulator
+
 HIT_ALREADY_EXISTS = "AWS.MechanicalTurk.HitAlreadyExists"
 
 
-def _type_key(fields: dict[str, Any]) -> str:
+class _HITTypeFields(TypedDict):
+    """What makes two CreateHITType calls the same HIT type (HITType's own fields)."""
+
+    title: str
+    description: str
+    keywords: str | None
+    reward_cents: int
+    assignment_duration: int
+    auto_approval_delay: int
+    qualification_requirements: list[dict[str, Any]]
+
+
+def _type_key(fields: _HITTypeFields) -> str:
     return json.dumps(fields, sort_keys=True)
 
 
-def find_or_create_hit_type(emu, params: dict[str, Any]) -> HITType:
+def find_or_create_hit_type(emu: Emulator, params: dict[str, Any]) -> HITType:
     """CreateHITType semantics: identical properties give back the existing HIT type."""
     title = ck.text(params, "Title", 128, required=True)
     description = ck.text(params, "Description", 2000, required=True)
     keywords = ck.text(params, "Keywords", 1000)
     reward = parse_money(params["Reward"], "Reward")
-    duration = ck.integer(params, "AssignmentDurationInSeconds", 30, ck.YEAR)
+    duration = ck.integer(params, "AssignmentDurationInSeconds", 30, ck.YEAR, required=True)
     # Omitted: 30 days, the legacy API's documented default (unverified for the 2017 API).
     delay = ck.integer(params, "AutoApprovalDelayInSeconds", 0, ck.MONTH, ck.MONTH)
     requirements = params.get("QualificationRequirements") or []
     reqs.validate_requirements(requirements, lambda q: _qualification_type_usable(emu, q))
-    fields = {
+    fields: _HITTypeFields = {
         "title": title,
         "description": description,
         "keywords": keywords,
@@ -60,7 +76,7 @@ def find_or_create_hit_type(emu, params: dict[str, Any]) -> HITType:
     return hit_type
 
 
-def _fields_of(ht: HITType) -> dict[str, Any]:
+def _fields_of(ht: HITType) -> _HITTypeFields:
     return {
         "title": ht.title,
         "description": ht.description,
@@ -72,7 +88,7 @@ def _fields_of(ht: HITType) -> dict[str, Any]:
     }
 
 
-def _qualification_type_usable(emu, qtid: str) -> bool:
+def _qualification_type_usable(emu: Emulator, qtid: str) -> bool:
     qt = emu.state.qualification_types.get(qtid)
     return qt is not None
 
@@ -83,11 +99,11 @@ def group_id(hit_type_id: str) -> str:
 
 
 @operation("CreateHITType")
-def create_hit_type(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def create_hit_type(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"HITTypeId": find_or_create_hit_type(emu, params).hit_type_id}
 
 
-def _create(emu, hit_type: HITType, params: dict[str, Any], op: str) -> dict[str, Any]:
+def _create(emu: Emulator, hit_type: HITType, params: dict[str, Any], op: str) -> dict[str, Any]:
     token = params.get("UniqueRequestToken")
     seen = emu.check_token("hit", token)
     if seen:
@@ -95,7 +111,7 @@ def _create(emu, hit_type: HITType, params: dict[str, Any], op: str) -> dict[str
             f"The HIT with unique request token {token!r} already exists: HITId {seen['id']}.",
             HIT_ALREADY_EXISTS,
         )
-    lifetime = ck.integer(params, "LifetimeInSeconds", 30, ck.YEAR)
+    lifetime = ck.integer(params, "LifetimeInSeconds", 30, ck.YEAR, required=True)
     max_assignments = ck.integer(params, "MaxAssignments", 1, 1_000_000_000, 1)
     annotation = ck.text(params, "RequesterAnnotation", 255)
     question = params.get("Question")
@@ -109,8 +125,12 @@ def _create(emu, hit_type: HITType, params: dict[str, Any], op: str) -> dict[str
         raise invalid_param("HITLayoutParameters can only be used with a HITLayoutId.")
     if layout_id:
         question = emu.render_layout(layout_id, layout_parameters)
-    else:
+    elif question is not None:
         ck.question(question)
+    else:  # an empty HITLayoutId (the model's pattern refuses it before we get here)
+        raise invalid_param(
+            "Either a Question parameter or a HITLayoutId parameter must be provided."
+        )
     review_policies.validate_policy(params.get("AssignmentReviewPolicy"), "Assignment")
     review_policies.validate_policy(params.get("HITReviewPolicy"), "HIT")
     hit = HIT(
@@ -137,36 +157,36 @@ def _create(emu, hit_type: HITType, params: dict[str, Any], op: str) -> dict[str
 
 
 @operation("CreateHIT")
-def create_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def create_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     hit_type = find_or_create_hit_type(emu, params)
     return _create(emu, hit_type, params, "CreateHIT")
 
 
 @operation("CreateHITWithHITType")
-def create_hit_with_hit_type(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def create_hit_with_hit_type(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     hit_type = emu.get_hit_type(params["HITTypeId"])
     return _create(emu, hit_type, params, "CreateHITWithHITType")
 
 
 @operation("GetHIT")
-def get_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def get_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"HIT": emu.render_hit(emu.get_hit(params["HITId"]))}
 
 
 @operation("ListHITs")
-def list_hits(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    def items_after(after: int):
+def list_hits(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    def items_after(after: int) -> Iterator[HIT]:
         return (h for h in emu.state.hits_after(after) if h.status != DISPOSED)
 
     return pagination.page(params, "ListHITs", items_after, lambda h: h.seq, emu.render_hit, "HITs")
 
 
 @operation("ListReviewableHITs")
-def list_reviewable_hits(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_reviewable_hits(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     status = params.get("Status") or REVIEWABLE
     hit_type_id = params.get("HITTypeId")
 
-    def items_after(after: int):
+    def items_after(after: int) -> Iterator[HIT]:
         return (
             h
             for h in emu.state.hits_after(after)
@@ -180,7 +200,9 @@ def list_reviewable_hits(emu, params: dict[str, Any], ctx: Context) -> dict[str,
 
 
 @operation("ListHITsForQualificationType")
-def list_hits_for_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_hits_for_qualification_type(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     qtid = params["QualificationTypeId"]
     if qtid not in emu.state.qualification_types and qtid not in reqs.SYSTEM_TYPES:
         raise RequestError(
@@ -192,7 +214,7 @@ def list_hits_for_qualification_type(emu, params: dict[str, Any], ctx: Context) 
         if any(r["QualificationTypeId"] == qtid for r in ht.qualification_requirements)
     }
 
-    def items_after(after: int):
+    def items_after(after: int) -> Iterator[HIT]:
         return (
             h
             for h in emu.state.hits_after(after)
@@ -211,7 +233,9 @@ def list_hits_for_qualification_type(emu, params: dict[str, Any], ctx: Context) 
 
 
 @operation("UpdateExpirationForHIT")
-def update_expiration_for_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def update_expiration_for_hit(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     hit = emu.get_hit(params["HITId"])
     expire_at = parse_timestamp(params["ExpireAt"], "ExpireAt")
     # MTurk derives an idempotency token from the HIT and the requested time (seen in the wild:
@@ -228,7 +252,7 @@ def update_expiration_for_hit(emu, params: dict[str, Any], ctx: Context) -> dict
 
 
 @operation("UpdateHITReviewStatus")
-def update_hit_review_status(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def update_hit_review_status(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     hit = emu.get_hit(params["HITId"])
     revert = bool(params.get("Revert", False))
     wanted, target = (REVIEWING, REVIEWABLE) if revert else (REVIEWABLE, REVIEWING)
@@ -244,7 +268,7 @@ def update_hit_review_status(emu, params: dict[str, Any], ctx: Context) -> dict[
 
 
 @operation("UpdateHITTypeOfHIT")
-def update_hit_type_of_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def update_hit_type_of_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     hit = emu.get_hit(params["HITId"])
     hit_type = emu.get_hit_type(params["HITTypeId"])
     if hit.status == DISPOSED:
@@ -258,7 +282,7 @@ def update_hit_type_of_hit(emu, params: dict[str, Any], ctx: Context) -> dict[st
 
 
 @operation("DeleteHIT")
-def delete_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def delete_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     hit = emu.get_hit(params["HITId"])
     if hit.status == DISPOSED:
         return {}  # the model marks DeleteHIT idempotent
@@ -280,7 +304,7 @@ def delete_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 @operation("CreateAdditionalAssignmentsForHIT")
 def create_additional_assignments_for_hit(
-    emu, params: dict[str, Any], ctx: Context
+    emu: Emulator, params: dict[str, Any], ctx: Context
 ) -> dict[str, Any]:
     hit = emu.get_hit(params["HITId"])
     count = params["NumberOfAdditionalAssignments"]
@@ -300,7 +324,9 @@ def create_additional_assignments_for_hit(
 
 
 @operation("ListReviewPolicyResultsForHIT")
-def list_review_policy_results_for_hit(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_review_policy_results_for_hit(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     hit = emu.get_hit(params["HITId"])
     levels = params.get("PolicyLevels") or ["Assignment", "HIT"]
     actions = bool(params.get("RetrieveActions", False))

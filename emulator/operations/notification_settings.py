@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.operations import Context, operation
 from emulator.protocol import RequestError, invalid_param, iso
+
+if TYPE_CHECKING:
+    from emulator.engine import Emulator
 
 VERSIONS = ("2006-05-05", "2014-08-15")
 _SQS_URL = re.compile(r"^https?://[^/\s]+/[0-9A-Za-z_-]+/[0-9A-Za-z_.-]+/?$")
@@ -32,7 +35,9 @@ def validate_spec(spec: dict[str, Any], *, allow_ping: bool) -> None:
 
 
 @operation("UpdateNotificationSettings")
-def update_notification_settings(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def update_notification_settings(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     hit_type = emu.get_hit_type(params["HITTypeId"])
     spec = params.get("Notification")
     active = params.get("Active")
@@ -53,7 +58,9 @@ def update_notification_settings(emu, params: dict[str, Any], ctx: Context) -> d
 
 
 @operation("SendTestEventNotification")
-def send_test_event_notification(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def send_test_event_notification(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     spec = params["Notification"]
     validate_spec(spec, allow_ping=True)
     event = {

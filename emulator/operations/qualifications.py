@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator import pagination
 from emulator import requirements as reqs
@@ -11,6 +11,9 @@ from emulator.operations import Context, operation
 from emulator.operations import checks as ck
 from emulator.protocol import RequestError, epoch, invalid_param, not_found
 from emulator.state import Qualification, QualificationRequest, QualificationType
+
+if TYPE_CHECKING:
+    from emulator.engine import Emulator
 
 _SYSTEM_SEQ = {qtid: -100 + i for i, qtid in enumerate(reqs.SYSTEM_TYPES)}
 
@@ -29,7 +32,7 @@ def system_type(qtid: str) -> QualificationType:
     )
 
 
-def get_type(emu, qtid: str, *, allow_system: bool = True) -> QualificationType:
+def get_type(emu: Emulator, qtid: str, *, allow_system: bool = True) -> QualificationType:
     qt = emu.state.qualification_types.get(qtid)
     if qt is not None:
         return qt
@@ -107,7 +110,9 @@ def _apply_test_fields(qt: QualificationType, params: dict[str, Any], creating: 
 
 
 @operation("CreateQualificationType")
-def create_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def create_qualification_type(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     name = ck.text(params, "Name", 255, required=True)
     description = ck.text(params, "Description", 2000, required=True)
     keywords = ck.text(params, "Keywords", 1000)
@@ -132,12 +137,14 @@ def create_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict
 
 
 @operation("GetQualificationType")
-def get_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def get_qualification_type(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"QualificationType": render_type(get_type(emu, params["QualificationTypeId"]))}
 
 
 @operation("UpdateQualificationType")
-def update_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def update_qualification_type(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     qtid = params["QualificationTypeId"]
     if qtid in reqs.SYSTEM_TYPES:
         raise invalid_param(f"System QualificationType {qtid} cannot be updated.")
@@ -153,7 +160,9 @@ def update_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict
 
 
 @operation("DeleteQualificationType")
-def delete_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def delete_qualification_type(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     qtid = params["QualificationTypeId"]
     get_type(emu, qtid, allow_system=False)
     del emu.state.qualification_types[qtid]
@@ -167,7 +176,7 @@ def delete_qualification_type(emu, params: dict[str, Any], ctx: Context) -> dict
 
 
 @operation("ListQualificationTypes")
-def list_qualification_types(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_qualification_types(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     requestable = params["MustBeRequestable"]
     owned = params.get("MustBeOwnedByCaller", False)
     query = (params.get("Query") or "").lower()
@@ -196,7 +205,7 @@ def list_qualification_types(emu, params: dict[str, Any], ctx: Context) -> dict[
     )
 
 
-def grant(emu, qt: QualificationType, worker_id: str, value: int | None) -> Qualification:
+def grant(emu: Emulator, qt: QualificationType, worker_id: str, value: int | None) -> Qualification:
     key = f"{qt.qualification_type_id}|{worker_id}"
     existing = emu.state.qualifications.get(key)
     q = Qualification(
@@ -217,7 +226,9 @@ def grant(emu, qt: QualificationType, worker_id: str, value: int | None) -> Qual
     return q
 
 
-def request_qualification(emu, worker_id: str, qt: QualificationType, answer: str | None) -> dict:
+def request_qualification(
+    emu: Emulator, worker_id: str, qt: QualificationType, answer: str | None
+) -> dict[str, Any]:
     """A worker asks for a qualification (optionally answering its test). Used by crowd and control."""
     if qt.system or qt.status != "Active" or not qt.is_requestable:
         raise RequestError(f"QualificationType {qt.qualification_type_id} cannot be requested.")
@@ -264,7 +275,7 @@ def request_qualification(emu, worker_id: str, qt: QualificationType, answer: st
 
 @operation("AssociateQualificationWithWorker")
 def associate_qualification_with_worker(
-    emu, params: dict[str, Any], ctx: Context
+    emu: Emulator, params: dict[str, Any], ctx: Context
 ) -> dict[str, Any]:
     qtid = params["QualificationTypeId"]
     if qtid in reqs.SYSTEM_TYPES:
@@ -276,7 +287,7 @@ def associate_qualification_with_worker(
 
 @operation("DisassociateQualificationFromWorker")
 def disassociate_qualification_from_worker(
-    emu, params: dict[str, Any], ctx: Context
+    emu: Emulator, params: dict[str, Any], ctx: Context
 ) -> dict[str, Any]:
     qtid, worker_id = params["QualificationTypeId"], params["WorkerId"]
     get_type(emu, qtid, allow_system=False)
@@ -292,7 +303,7 @@ def disassociate_qualification_from_worker(
 
 
 @operation("GetQualificationScore")
-def get_qualification_score(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def get_qualification_score(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     qtid, worker_id = params["QualificationTypeId"], params["WorkerId"]
     get_type(emu, qtid)
     q = emu.state.qualification(qtid, worker_id)
@@ -310,7 +321,7 @@ def get_qualification_score(emu, params: dict[str, Any], ctx: Context) -> dict[s
 
 @operation("ListWorkersWithQualificationType")
 def list_workers_with_qualification_type(
-    emu, params: dict[str, Any], ctx: Context
+    emu: Emulator, params: dict[str, Any], ctx: Context
 ) -> dict[str, Any]:
     qtid = params["QualificationTypeId"]
     get_type(emu, qtid)
@@ -346,7 +357,9 @@ def _render_request(r: QualificationRequest) -> dict[str, Any]:
 
 
 @operation("ListQualificationRequests")
-def list_qualification_requests(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_qualification_requests(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     qtid = params.get("QualificationTypeId")
     if qtid is not None:
         get_type(emu, qtid)
@@ -366,7 +379,7 @@ def list_qualification_requests(emu, params: dict[str, Any], ctx: Context) -> di
     )
 
 
-def _request(emu, request_id: str) -> QualificationRequest:
+def _request(emu: Emulator, request_id: str) -> QualificationRequest:
     request = emu.state.qualification_requests.get(request_id)
     if request is None:
         raise not_found("QualificationRequest", request_id)
@@ -374,7 +387,9 @@ def _request(emu, request_id: str) -> QualificationRequest:
 
 
 @operation("AcceptQualificationRequest")
-def accept_qualification_request(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def accept_qualification_request(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     request = _request(emu, params["QualificationRequestId"])
     qt = get_type(emu, request.qualification_type_id, allow_system=False)
     grant(emu, qt, request.worker_id, params.get("IntegerValue", 1))
@@ -382,7 +397,9 @@ def accept_qualification_request(emu, params: dict[str, Any], ctx: Context) -> d
 
 
 @operation("RejectQualificationRequest")
-def reject_qualification_request(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def reject_qualification_request(
+    emu: Emulator, params: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
     request = _request(emu, params["QualificationRequestId"])
     ck.text(params, "Reason", 1024)
     del emu.state.qualification_requests[request.qualification_request_id]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator import pagination
 from emulator.operations import Context, operation
@@ -17,9 +17,12 @@ from emulator.protocol import (
 )
 from emulator.state import ACCEPTED, Block, Bonus
 
+if TYPE_CHECKING:
+    from emulator.engine import Emulator
+
 
 @operation("CreateWorkerBlock")
-def create_worker_block(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def create_worker_block(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     reason = ck.text(params, "Reason", 1024, required=True)
     worker_id = params["WorkerId"]
     existing = emu.state.blocks.get(worker_id)
@@ -31,7 +34,7 @@ def create_worker_block(emu, params: dict[str, Any], ctx: Context) -> dict[str, 
 
 
 @operation("DeleteWorkerBlock")
-def delete_worker_block(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def delete_worker_block(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     ck.text(params, "Reason", 1024)
     # Idempotent in the model: unblocking a worker who is not blocked succeeds.
     emu.state.blocks.pop(params["WorkerId"], None)
@@ -39,7 +42,7 @@ def delete_worker_block(emu, params: dict[str, Any], ctx: Context) -> dict[str, 
 
 
 @operation("ListWorkerBlocks")
-def list_worker_blocks(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_worker_blocks(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return pagination.page(
         params,
         "ListWorkerBlocks",
@@ -51,7 +54,7 @@ def list_worker_blocks(emu, params: dict[str, Any], ctx: Context) -> dict[str, A
 
 
 @operation("SendBonus")
-def send_bonus(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def send_bonus(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     worker_id = params["WorkerId"]
     reason = ck.text(params, "Reason", 1024, required=True)
     amount = parse_money(params["BonusAmount"], "BonusAmount")
@@ -92,16 +95,18 @@ def send_bonus(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 @operation("ListBonusPayments")
-def list_bonus_payments(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def list_bonus_payments(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     hit_id, assignment_id = params.get("HITId"), params.get("AssignmentId")
-    if (hit_id is None) == (assignment_id is None):
-        raise invalid_param("Specify either HITId or AssignmentId (exactly one).")
-    if hit_id is not None:
+    if hit_id is not None and assignment_id is None:
         emu.get_hit(hit_id)
         records = [b for b in emu.state.bonuses.values() if b.hit_id == hit_id]
-    else:
+        scope: str = hit_id
+    elif assignment_id is not None and hit_id is None:
         emu.get_assignment(assignment_id)
         records = [b for b in emu.state.bonuses.values() if b.assignment_id == assignment_id]
+        scope = assignment_id
+    else:
+        raise invalid_param("Specify either HITId or AssignmentId (exactly one).")
     return pagination.page(
         params,
         "ListBonusPayments",
@@ -115,12 +120,12 @@ def list_bonus_payments(emu, params: dict[str, Any], ctx: Context) -> dict[str, 
             "GrantTime": epoch(b.grant_time),
         },
         "BonusPayments",
-        hit_id or assignment_id,
+        scope,
     )
 
 
 @operation("NotifyWorkers")
-def notify_workers(emu, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def notify_workers(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     subject = ck.text(params, "Subject", 200, required=True)
     text = ck.text(params, "MessageText", 4096, required=True)
     worker_ids = params["WorkerIds"]
