@@ -29,6 +29,7 @@ from dashboard.forms import (
     TestEventForm,
 )
 from dashboard.health import account_sync_health, health_report
+from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.jobs import start_job
 from dashboard.models import AuditEvent, Job, RequesterAccount
 from dashboard.permissions import account_for_user
@@ -174,19 +175,21 @@ def account_members(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def audit_log(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug)
     events = AuditEvent.objects.filter(account=account).order_by("-created_at", "-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    template = "dashboard/audit_log.html" + ("#audit-table" if request.htmx else "")
+    template = page_or_fragment(request, "dashboard/audit_log.html", "audit-table")
     return render(request, template, {"account": account, "page": page})
 
 
 # --- Jobs ----------------------------------------------------------------------------------------
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def job_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -194,7 +197,7 @@ def job_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = Paginator(account.jobs.select_related("created_by"), 25).get_page(
         request.GET.get("page")
     )
-    template = "dashboard/job_list.html" + ("#job-table" if request.htmx else "")
+    template = page_or_fragment(request, "dashboard/job_list.html", "job-table")
     return render(request, template, {"account": account, "page": page})
 
 

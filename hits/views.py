@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from dashboard.enums import Action
+from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.jobs import start_job
 from dashboard.models import Job
 from dashboard.permissions import account_for_user
@@ -38,10 +39,6 @@ from hits.models import HIT, Assignment, Decision, HITType, RejectionReason, Res
 from hits.services import DecisionError, override_deadline, refusal, request_decisions
 
 
-def _template(request: HttpRequest, name: str, partial: str) -> str:
-    return f"{name}#{partial}" if getattr(request, "htmx", False) else name
-
-
 def _query(request: HttpRequest) -> str:
     """The query string without the page number, for pagination links that keep the filter."""
     query = request.GET.copy()
@@ -52,6 +49,7 @@ def _query(request: HttpRequest) -> str:
 # --- Studies -------------------------------------------------------------------------------------
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def study_list(request: HttpRequest, slug: str) -> HttpResponse:
@@ -82,9 +80,11 @@ def _progress_list(
         "query": _query(request),
         "now": timezone.now(),
     }
-    return render(request, _template(request, f"hits/{name}_list.html", f"{name}-table"), context)
+    template = page_or_fragment(request, f"hits/{name}_list.html", f"{name}-table")
+    return render(request, template, context)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResponse:
@@ -141,7 +141,7 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
             csrf_token=get_token(request),
         ),
     }
-    return render(request, _template(request, "hits/study_detail.html", "grid"), context)
+    return render(request, page_or_fragment(request, "hits/study_detail.html", "grid"), context)
 
 
 @require_POST
@@ -164,6 +164,7 @@ def study_columns(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResp
     return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
@@ -185,6 +186,7 @@ def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
 # --- HITs ----------------------------------------------------------------------------------------
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
@@ -201,7 +203,7 @@ def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
         order = form.cleaned_data["sort"] or order
     page = Paginator(hits.order_by(order, "pk"), 50).get_page(request.GET.get("page"))
     context = {"account": account, "form": form, "page": page, "query": _query(request)}
-    return render(request, _template(request, "hits/hit_list.html", "hit-table"), context)
+    return render(request, page_or_fragment(request, "hits/hit_list.html", "hit-table"), context)
 
 
 @require_GET
