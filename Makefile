@@ -14,10 +14,11 @@ export DEBUG
 .PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean
 
 help:
-	@echo "make run    set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
-	@echo "make test   run the test suite (on DATABASE_URL / CELERY_BROKER_URL if set)"
-	@echo "make lint   ruff check, ruff format --check, import contracts, makemigrations --check"
-	@echo "make fmt    fix what ruff can fix and format the code"
+	@echo "make run        set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
+	@echo "make test       run the test suite (on DATABASE_URL / CELERY_BROKER_URL if set)"
+	@echo "make test-fast  run the tests not marked slow or browser (a quicker loop while working)"
+	@echo "make lint       ruff check, ruff format --check, mypy, import contracts, makemigrations --check"
+	@echo "make fmt        fix what ruff can fix and format the code"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,9 @@ run: seed
 
 test: install
 	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 lint: install
 	$(BIN)/ruff check .

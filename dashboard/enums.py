@@ -37,6 +37,13 @@ LAB_ADMIN_GROUP = "Lab admin"
 RESEARCH_STAFF_ACTIONS = (Action.VIEW, Action.PREVIEW, Action.REVIEW, Action.EXPORT)
 LAB_ADMIN_ACTIONS = tuple(Action)
 
+# The permission table: what each role's group holds. dashboard.roles.sync_roles makes the
+# database agree with it (in the data migration and after every migrate and flush).
+ROLES: dict[str, tuple[Action, ...]] = {
+    RESEARCH_STAFF_GROUP: RESEARCH_STAFF_ACTIONS,
+    LAB_ADMIN_GROUP: LAB_ADMIN_ACTIONS,
+}
+
 
 class JobState(models.TextChoices):
     PENDING = "pending", "Waiting for a worker"

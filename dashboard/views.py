@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 from dashboard import services
 from dashboard.enums import Action
 from dashboard.forms import AddMemberForm, RemoveMemberForm, RequesterAccountForm
+from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.http import DashboardRequest
 from dashboard.models import AuditEvent, Job
 from dashboard.permissions import account_for_user
@@ -93,19 +94,21 @@ def account_members(request: DashboardRequest, slug: str) -> HttpResponse:
     )
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def audit_log(request: DashboardRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug)
     events = AuditEvent.objects.filter(account=account).order_by("-created_at", "-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    template = "dashboard/audit_log.html" + ("#audit-table" if request.htmx else "")
+    template = page_or_fragment(request, "dashboard/audit_log.html", "audit-table")
     return render(request, template, {"account": account, "page": page})
 
 
 # --- Jobs ----------------------------------------------------------------------------------------
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def job_list(request: DashboardRequest, slug: str) -> HttpResponse:
@@ -113,7 +116,7 @@ def job_list(request: DashboardRequest, slug: str) -> HttpResponse:
     page = Paginator(account.jobs.select_related("created_by"), 25).get_page(
         request.GET.get("page")
     )
-    template = "dashboard/job_list.html" + ("#job-table" if request.htmx else "")
+    template = page_or_fragment(request, "dashboard/job_list.html", "job-table")
     return render(request, template, {"account": account, "page": page})
 
 

@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from dashboard.enums import Action, JobKind
 from dashboard.forms import LiveAccountConfirmForm
+from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.models import Job
 from dashboard.permissions import account_for_user
 from hits import results_csv, review, services
@@ -36,10 +37,6 @@ from hits.grid_rows import grid_rows, render_grid_rows, row_values
 from hits.models import HIT, Assignment, Decision, HITType, ResultsUpload
 
 
-def _template(request: HttpRequest, name: str, partial: str) -> str:
-    return f"{name}#{partial}" if getattr(request, "htmx", False) else name
-
-
 def _query(request: HttpRequest) -> str:
     """The query string without the page number, for pagination links that keep the filter."""
     query = request.GET.copy()
@@ -50,6 +47,7 @@ def _query(request: HttpRequest) -> str:
 # --- Studies -------------------------------------------------------------------------------------
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def study_list(request: HttpRequest, slug: str) -> HttpResponse:
@@ -80,9 +78,11 @@ def _progress_list(
         "query": _query(request),
         "now": timezone.now(),
     }
-    return render(request, _template(request, f"hits/{name}_list.html", f"{name}-table"), context)
+    template = page_or_fragment(request, f"hits/{name}_list.html", f"{name}-table")
+    return render(request, template, context)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResponse:
@@ -139,7 +139,7 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
             csrf_token=get_token(request),
         ),
     }
-    return render(request, _template(request, "hits/study_detail.html", "grid"), context)
+    return render(request, page_or_fragment(request, "hits/study_detail.html", "grid"), context)
 
 
 @require_POST
@@ -155,6 +155,7 @@ def study_columns(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResp
     return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
@@ -176,6 +177,7 @@ def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
 # --- HITs ----------------------------------------------------------------------------------------
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
@@ -192,7 +194,7 @@ def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
         order = form.cleaned_data["sort"] or order
     page = Paginator(hits.order_by(order, "pk"), 50).get_page(request.GET.get("page"))
     context = {"account": account, "form": form, "page": page, "query": _query(request)}
-    return render(request, _template(request, "hits/hit_list.html", "hit-table"), context)
+    return render(request, page_or_fragment(request, "hits/hit_list.html", "hit-table"), context)
 
 
 @require_GET

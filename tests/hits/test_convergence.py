@@ -340,6 +340,7 @@ def assert_the_run_was_a_real_one(truth: dict[str, Any], setup: dict[str, Any]) 
     assert errors.get("Throttled", 0) >= 20 and errors.get("ServiceFault", 0) >= 3
 
 
+@pytest.mark.slow
 def test_scheduled_syncs_alone_converge_under_faults(frozen_emulator, emulator_account):
     from dashboard.mturk_access import gateway_for
 
@@ -377,6 +378,7 @@ def _short_visibility(queue_url: str) -> None:
     ).set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "1"})
 
 
+@pytest.mark.slow
 def test_sqs_notifications_and_a_final_sync_converge_under_faults(
     frozen_emulator, emulator_account, sqs_queue_url
 ):
