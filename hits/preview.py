@@ -15,8 +15,8 @@ Everything here handles untrusted input (question documents, worker answers, ext
 Kinds (``hits.enums.QuestionKind``): an HTMLQuestion is shown as authored (and filled by
 :func:`fill_html_form` for a replay); an ExternalQuestion frames its https URL with the parameters
 MTurk appends in preview (:func:`external_preview_url`); a QuestionForm is rendered to HTML by our
-own renderer (:func:`render_question_form`); a HIT made from a layout shows the Question document
-MTurk returned for it or, lacking one, its layout id and parameters.
+own renderer (:func:`mturk.questionform.render_question_form`); a HIT made from a layout shows the
+Question document MTurk returned for it or, lacking one, its layout id and parameters.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
-from xml.etree.ElementTree import Element, ParseError
-
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
+from xml.etree.ElementTree import Element
 
 from hits.enums import QuestionKind
+from mturk.answers import Answers, answer_text, answer_values
+from mturk.questionform import render_question_form
+from mturk.xmlread import child_text, find_children, local_name, parse_int, parse_xml
 
 __all__ = [
     "ASSIGNMENT_ID_NOT_AVAILABLE",
@@ -65,8 +65,6 @@ SANDBOX_EXTERNAL = "allow-scripts allow-forms allow-same-origin"
 # MTurk: FrameHeight 0 means "fit the worker's window"; we cap hostile values.
 FILL_WINDOW = 0
 MAX_FRAME_HEIGHT = 5000
-
-Answers = Mapping[str, str | list[str]]
 
 
 @dataclass(frozen=True)
@@ -214,585 +212,6 @@ def _same_origin(origin: str, other: str | None) -> bool:
         other_port,
         other_parts.scheme.lower(),
     )
-
-
-# --- XML helpers ---------------------------------------------------------------------------------
-
-
-def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _children(elem: Element, name: str) -> list[Element]:
-    # Namespace-agnostic: the QuestionForm schema has two namespaces in use (2005 and 2017).
-    return [child for child in elem if _local(child.tag) == name]
-
-
-def _child(elem: Element | None, name: str) -> Element | None:
-    if elem is None:
-        return None
-    for child in elem:
-        if _local(child.tag) == name:
-            return child
-    return None
-
-
-def _text(elem: Element | None, name: str, default: str = "") -> str:
-    child = _child(elem, name)
-    if child is None or child.text is None:
-        return default
-    return child.text.strip()
-
-
-def _int(value: str | None, default: int | None = None) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-
-
-def _parse_xml(xml: str) -> tuple[Element | None, str]:
-    try:
-        return SafeET.fromstring(xml), ""
-    except (DefusedXmlException, ParseError, ValueError) as exc:
-        return None, str(exc) or exc.__class__.__name__
-
-
-# --- FormattedContent: an allowlist of the XHTML subset MTurk accepts -----------------------------
-
-_URL_SCHEMES = ("http://", "https://", "ftp://", "mailto:", "news:", "nntp:", "gopher:", "telnet:")
-_GLOBAL_ATTRS = frozenset({"title", "dir", "lang"})
-_CELL = frozenset(
-    [
-        "abbr",
-        "align",
-        "axis",
-        "bgcolor",
-        "char",
-        "charoff",
-        "colspan",
-        "headers",
-        "height",
-        "nowrap",
-        "rowspan",
-        "scope",
-        "valign",
-        "width",
-    ]
-)
-_SECTION = frozenset({"align", "char", "charoff", "valign"})
-# API Reference, "Formatted Content: XHTML", table of supported tags and attributes.
-_FORMATTED_TAGS: dict[str, frozenset[str]] = {
-    "a": frozenset(
-        [
-            "accesskey",
-            "charset",
-            "coords",
-            "href",
-            "hreflang",
-            "name",
-            "rel",
-            "rev",
-            "shape",
-            "tabindex",
-            "target",
-            "type",
-        ]
-    ),
-    "area": frozenset(["alt", "coords", "href", "nohref", "shape"]),
-    "b": frozenset(),
-    "big": frozenset(),
-    "blockquote": frozenset({"cite"}),
-    "br": frozenset(),
-    "center": frozenset(),
-    "cite": frozenset(),
-    "code": frozenset(),
-    "col": frozenset({"align", "char", "charoff", "span", "valign", "width"}),
-    "colgroup": frozenset({"align", "char", "charoff", "span", "valign", "width"}),
-    "dd": frozenset(),
-    "del": frozenset({"cite", "datetime"}),
-    "dl": frozenset(),
-    "dt": frozenset(),
-    "em": frozenset(),
-    "font": frozenset({"color", "face", "size"}),
-    **{f"h{n}": frozenset({"align"}) for n in range(1, 7)},
-    "hr": frozenset({"align", "noshade", "size", "width"}),
-    "i": frozenset(),
-    "img": frozenset(
-        [
-            "align",
-            "alt",
-            "border",
-            "height",
-            "hspace",
-            "ismap",
-            "longdesc",
-            "src",
-            "usemap",
-            "vspace",
-            "width",
-        ]
-    ),
-    "ins": frozenset({"cite", "datetime"}),
-    "li": frozenset({"type", "value"}),
-    "map": frozenset({"name"}),
-    "ol": frozenset({"compact", "start", "type"}),
-    "p": frozenset({"align"}),
-    "pre": frozenset({"width"}),
-    "q": frozenset({"cite"}),
-    "small": frozenset(),
-    "strong": frozenset(),
-    "sub": frozenset(),
-    "sup": frozenset(),
-    "table": frozenset(
-        [
-            "align",
-            "bgcolor",
-            "border",
-            "cellpadding",
-            "cellspacing",
-            "frame",
-            "rules",
-            "summary",
-            "width",
-        ]
-    ),
-    "tbody": _SECTION,
-    "td": _CELL,
-    "tfoot": _SECTION,
-    "th": _CELL,
-    "thead": _SECTION,
-    "tr": _SECTION | {"bgcolor"},
-    "tt": frozenset(),
-    "u": frozenset(),
-    "ul": frozenset({"compact", "type"}),
-}
-_VOID = frozenset({"br", "hr", "img", "col", "area", "input"})
-_URL_ATTRS = frozenset({"href", "src", "longdesc", "cite"})
-_DROP_CONTENT = frozenset({"script", "style"})
-
-
-class _Sanitiser(HTMLParser):
-    """Re-emits only allowed tags and attributes; text is escaped; every opened tag gets closed,
-    so a FormattedContent block cannot leak markup into what follows it."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.open: list[str] = []
-        self.skipping: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.skipping:
-            return
-        if tag in _DROP_CONTENT:
-            self.skipping = tag
-            return
-        allowed = _FORMATTED_TAGS.get(tag)
-        if allowed is None:
-            return
-        kept = []
-        for name, value in attrs:
-            if name not in allowed and name not in _GLOBAL_ATTRS:
-                continue
-            value = value or ""
-            if name in _URL_ATTRS and not value.strip().lower().startswith(_URL_SCHEMES):
-                continue
-            if name == "usemap" and not value.startswith("#"):
-                continue
-            kept.append(f' {name}="{html.escape(value, quote=True)}"')
-        self.out.append(f"<{tag}{''.join(kept)}>")
-        if tag not in _VOID:
-            self.open.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.skipping:
-            if tag == self.skipping:
-                self.skipping = None
-            return
-        if tag in self.open:
-            while self.open:
-                closing = self.open.pop()
-                self.out.append(f"</{closing}>")
-                if closing == tag:
-                    break
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.out.append(html.escape(data, quote=False))
-
-    def result(self) -> str:
-        self.out.extend(f"</{tag}>" for tag in reversed(self.open))
-        self.open = []
-        return "".join(self.out)
-
-
-def sanitise_formatted_content(markup: str) -> str:
-    """FormattedContent reduced to MTurk's XHTML subset (defence in depth: it is also rendered in a
-    sandbox where no script may run)."""
-    sanitiser = _Sanitiser()
-    try:
-        sanitiser.feed(markup or "")
-        sanitiser.close()
-    except Exception:  # html.parser can trip on pathological input; show what was read so far
-        pass
-    return sanitiser.result()
-
-
-def _strip_tags(markup: str) -> str:
-    parser = _TextOnly()
-    try:
-        parser.feed(markup or "")
-        parser.close()
-    except Exception:
-        pass
-    return " ".join("".join(parser.parts).split())
-
-
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.skipping = self.skipping or tag in _DROP_CONTENT
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _DROP_CONTENT:
-            self.skipping = False
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-# --- QuestionForm renderer -----------------------------------------------------------------------
-
-_e = html.escape
-
-_QUESTION_FORM_STYLE = """
-body { font-family: Arial, Helvetica, sans-serif; font-size: 15px; color: #222; margin: 0; padding: 16px; }
-.overview, .question { border: 1px solid #ccc; border-radius: 4px; padding: 12px 16px; margin: 0 0 16px; background: #fff; }
-.overview { background: #f7f7f2; }
-.display-name { font-size: 1.1em; margin: 0 0 8px; }
-.required { color: #b42318; font-weight: bold; }
-.constraints, .selection-count { color: #555; font-size: 0.9em; margin: 6px 0 0; padding-left: 18px; }
-.choices { list-style: none; padding: 0; margin: 8px 0 0; }
-.choices li { margin: 4px 0; }
-.answer { margin-top: 10px; }
-input[type=text], textarea { width: 100%; max-width: 40em; padding: 4px; font: inherit; }
-textarea { display: block; }
-select { min-width: 14em; font: inherit; }
-.other { margin-top: 8px; }
-.media img, .media video { max-width: 100%; }
-.unsupported { color: #555; font-style: italic; }
-/* A replay is read-only (disabled), but the answers must stay easy to read. */
-input:disabled, textarea:disabled, select:disabled { color: #1d2330; background: #f4f5f7; opacity: 1; }
-"""
-
-
-def _answer_values(answer: str | list[str] | None, *, split: bool) -> set[str]:
-    """The values an answer selects. MTurk joins several values of one form field with "|"."""
-    if answer is None:
-        return set()
-    if isinstance(answer, list | tuple):
-        return {str(item) for item in answer}
-    text = str(answer)
-    return {text, *text.split("|")} if split else {text}
-
-
-def _answer_text(answer: str | list[str] | None) -> str:
-    if answer is None:
-        return ""
-    if isinstance(answer, list | tuple):
-        return "|".join(str(item) for item in answer)
-    return str(answer)
-
-
-def _url_ok(url: str) -> bool:
-    return url.strip().lower().startswith(("https://", "http://"))
-
-
-def _binary(elem: Element, mime_name: str) -> str:
-    mime = _child(elem, mime_name)
-    kind = _text(mime, "Type").lower()
-    subtype = _text(mime, "SubType")
-    url = _text(elem, "DataURL")
-    alt = _text(elem, "AltText")
-    size = ""
-    width, height = _int(_text(elem, "Width")), _int(_text(elem, "Height"))
-    if width:
-        size += f' width="{width}"'
-    if height:
-        size += f' height="{height}"'
-    if not _url_ok(url):
-        return f'<p class="media unsupported">{_e(alt or "(media with no usable URL)")}</p>'
-    src = _e(url.strip(), quote=True)
-    if kind == "image":
-        return f'<p class="media"><img src="{src}" alt="{_e(alt, quote=True)}"{size}></p>'
-    if kind in ("audio", "video"):
-        mime_type = f' type="{_e(kind + "/" + subtype, quote=True)}"' if subtype else ""
-        return (
-            f'<p class="media"><{kind} controls{size}><source src="{src}"{mime_type}>'
-            f"{_e(alt)}</{kind}></p>"
-        )
-    return f'<p class="media"><a href="{src}">{_e(alt or url)}</a></p>'
-
-
-def _content(elem: Element | None) -> str:
-    """Overview / QuestionContent: Title, Text, List, Binary, EmbeddedBinary, FormattedContent."""
-    if elem is None:
-        return ""
-    parts = []
-    for child in elem:
-        name = _local(child.tag)
-        # All the text, even if a (schema-invalid) child element slipped in.
-        text = "".join(child.itertext()).strip()
-        if name == "Title":
-            parts.append(f"<h2>{_e(text)}</h2>")
-        elif name == "Text":
-            # MTurk shows Text verbatim: angle brackets appear as typed.
-            parts.append(f"<p>{_e(text)}</p>")
-        elif name == "List":
-            items = "".join(
-                f"<li>{_e(''.join(item.itertext()).strip())}</li>"
-                for item in _children(child, "ListItem")
-            )
-            parts.append(f"<ul>{items}</ul>")
-        elif name == "Binary":
-            parts.append(_binary(child, "MimeType"))
-        elif name == "EmbeddedBinary":
-            parts.append(_binary(child, "EmbeddedMimeType"))
-        elif name == "FormattedContent":
-            parts.append(
-                f'<div class="formatted">{sanitise_formatted_content(child.text or "")}</div>'
-            )
-        elif name == "Application":
-            parts.append(
-                '<p class="unsupported">(A Java or Flash application: MTurk no longer shows these.)</p>'
-            )
-    return "".join(parts)
-
-
-def _attr(name: str, value: object) -> str:
-    return f' {name}="{_e(str(value), quote=True)}"'
-
-
-def _free_text(
-    spec: Element, name: str, answer: str | list[str] | None, replay: bool, required: bool
-) -> str:
-    constraints = _child(spec, "Constraints")
-    numeric = _child(constraints, "IsNumeric")
-    length = _child(constraints, "Length")
-    regexes = _children(constraints, "AnswerFormatRegex") if constraints is not None else []
-    lines = _int(_text(spec, "NumberOfLinesSuggestion"), 1) or 1
-    value = _answer_text(answer) if replay else _text(spec, "DefaultText")
-
-    attrs = _attr("name", name)
-    notes = []
-    if numeric is not None:
-        low, high = numeric.get("minValue"), numeric.get("maxValue")
-        attrs += ' inputmode="numeric"'
-        if low is not None and high is not None:
-            notes.append(f"A number from {low} to {high}.")
-        elif low is not None:
-            notes.append(f"A number of at least {low}.")
-        elif high is not None:
-            notes.append(f"A number of at most {high}.")
-        else:
-            notes.append("A number.")
-    if length is not None:
-        low_len, high_len = _int(length.get("minLength")), _int(length.get("maxLength"))
-        if high_len is not None:
-            attrs += _attr("maxlength", high_len)
-        if low_len is not None:
-            attrs += _attr("minlength", low_len)
-        if low_len is not None and high_len is not None:
-            notes.append(f"Between {low_len} and {high_len} characters.")
-        elif low_len is not None:
-            notes.append(f"At least {low_len} characters.")
-        elif high_len is not None:
-            notes.append(f"At most {high_len} characters.")
-    for regex in regexes:
-        pattern, flags = regex.get("regex") or "", regex.get("flags") or ""
-        if pattern and not flags and lines == 1 and len(regexes) == 1:
-            # HTML's pattern has no flags; MTurk validates with a JavaScript RegExp.
-            attrs += _attr("pattern", pattern)
-        error = regex.get("errorText") or "Invalid input supplied."
-        notes.append(f"Must match /{pattern}/{flags}: “{error}”")
-    if required:
-        attrs += " required"
-    if replay:
-        attrs += " disabled"
-    if lines > 1:
-        # A newline right after <textarea> is dropped by the parser: keep the answer's own.
-        body = ("\n" + value) if value.startswith("\n") else value
-        field_html = f"<textarea{attrs}{_attr('rows', lines)}>{_e(body, quote=False)}</textarea>"
-    else:
-        field_html = f'<input type="text"{attrs}{_attr("value", value)}>'
-    notes_html = (
-        '<ul class="constraints">' + "".join(f"<li>{_e(note)}</li>" for note in notes) + "</ul>"
-        if notes
-        else ""
-    )
-    return field_html + notes_html
-
-
-def _selection_label(selection: Element) -> tuple[str, str]:
-    """(HTML label, plain text) of a Selection: Text, FormattedContent or Binary."""
-    for child in selection:
-        name = _local(child.tag)
-        if name == "Text":
-            text = (child.text or "").strip()
-            return _e(text), text
-        if name == "FormattedContent":
-            markup = child.text or ""
-            return sanitise_formatted_content(markup), _strip_tags(markup)
-        if name == "Binary":
-            return _binary(child, "MimeType"), _text(child, "AltText")
-    identifier = _text(selection, "SelectionIdentifier")
-    return _e(identifier), identifier
-
-
-def _selection(
-    spec: Element, name: str, answers: Answers | None, replay: bool, required: bool
-) -> str:
-    minimum = _int(_text(spec, "MinSelectionCount"), 1)
-    maximum = _int(_text(spec, "MaxSelectionCount"), 1)
-    minimum = 1 if minimum is None else minimum
-    maximum = 1 if maximum is None else maximum
-    style = _text(spec, "StyleSuggestion").lower()
-    selections_elem = _child(spec, "Selections")
-    selections = _children(selections_elem, "Selection") if selections_elem is not None else []
-    chosen = _answer_values((answers or {}).get(name), split=False) if replay else set()
-    multiple = maximum > 1 or style == "multichooser"
-    disabled = " disabled" if replay else ""
-
-    if style in ("dropdown", "combobox", "list", "multichooser"):
-        size = (
-            f' size="{min(max(len(selections), 2), 10)}"'
-            if style in ("list", "multichooser")
-            else ""
-        )
-        options = []
-        for selection in selections:
-            identifier = _text(selection, "SelectionIdentifier")
-            _, text = _selection_label(selection)
-            selected = " selected" if identifier in chosen else ""
-            options.append(f"<option{_attr('value', identifier)}{selected}>{_e(text)}</option>")
-        blank = "" if multiple else '<option value="">Select one</option>'
-        field_html = (
-            f"<select{_attr('name', name)}{' multiple' if multiple else ''}{size}"
-            f"{' required' if required else ''}{disabled}>{blank}{''.join(options)}</select>"
-        )
-    else:
-        kind = "checkbox" if style == "checkbox" or multiple else "radio"
-        items = []
-        for selection in selections:
-            identifier = _text(selection, "SelectionIdentifier")
-            label, _ = _selection_label(selection)
-            checked = " checked" if identifier in chosen else ""
-            items.append(
-                f'<li><label><input type="{kind}"{_attr("name", name)}{_attr("value", identifier)}'
-                f"{checked}{disabled}> {label}</label></li>"
-            )
-        field_html = f'<ul class="choices">{"".join(items)}</ul>'
-
-    if maximum > 1 or minimum != 1:
-        count = (
-            f"Choose between {minimum} and {maximum}."
-            if maximum != minimum
-            else f"Choose {maximum}."
-        )
-        field_html += f'<p class="selection-count">{_e(count)}</p>'
-    other = _child(selections_elem, "OtherSelection")
-    if other is not None:
-        other_name = f"{name}.other"
-        other_answer = (answers or {}).get(other_name) if replay else None
-        field_html += (
-            f'<div class="other"><label>Other: '
-            f"{_free_text(other, other_name, other_answer, replay, False)}</label></div>"
-        )
-    return field_html
-
-
-def _file_upload(spec: Element, name: str, answer: str | list[str] | None, replay: bool) -> str:
-    low, high = _text(spec, "MinFileSizeInBytes"), _text(spec, "MaxFileSizeInBytes")
-    note = f"A file of {low or 0} to {high or '?'} bytes."
-    if replay:
-        return f'<p>{_e(_answer_text(answer) or "(no file)")}</p><p class="selection-count">{_e(note)}</p>'
-    return f'<input type="file"{_attr("name", name)}><p class="selection-count">{_e(note)}</p>'
-
-
-def _question(question: Element, answers: Answers | None, replay: bool) -> str:
-    identifier = _text(question, "QuestionIdentifier")
-    display = _text(question, "DisplayName")
-    required = _text(question, "IsRequired").lower() == "true"
-    mark = ' <span class="required" title="Required">*<span hidden> (required)</span></span>'
-    heading = (
-        f'<h3 class="display-name">{_e(display)}{mark if required else ""}</h3>'
-        if display
-        else (f'<p class="required-only">{mark}</p>' if required else "")
-    )
-    content = _content(_child(question, "QuestionContent"))
-    spec = _child(question, "AnswerSpecification")
-    answer = (answers or {}).get(identifier) if replay else None
-    field_html = '<p class="unsupported">(No answer specification.)</p>'
-    if spec is not None:
-        for child in spec:
-            kind = _local(child.tag)
-            if kind == "FreeTextAnswer":
-                field_html = _free_text(child, identifier, answer, replay, required)
-            elif kind == "SelectionAnswer":
-                field_html = _selection(child, identifier, answers, replay, required)
-            elif kind == "FileUploadAnswer":
-                field_html = _file_upload(child, identifier, answer, replay)
-            else:
-                continue
-            break
-    return (
-        f'<section class="question"{_attr("data-question", identifier)}>{heading}{content}'
-        f'<div class="answer">{field_html}</div></section>'
-    )
-
-
-def _document(body: str, title: str = "Question") -> str:
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-        f"<style>{_QUESTION_FORM_STYLE}</style></head><body>{body}</body></html>"
-    )
-
-
-def render_question_form(xml: str, answers: Answers | None = None) -> str:
-    """A QuestionForm rendered to a standalone HTML document, as MTurk draws it for workers.
-
-    With ``answers`` (a replay), each control shows the worker's answer and is disabled. Never
-    raises: a document that is not a readable QuestionForm renders as a message with the XML
-    shown as text.
-    """
-    root, error = _parse_xml(xml or "")
-    if root is None or _local(root.tag) != "QuestionForm":
-        problem = error or f"expected <QuestionForm>, got <{_local(root.tag)}>"
-        return _document(
-            f'<p class="unsupported">This QuestionForm could not be read: {_e(problem)}</p>'
-            f"<pre>{_e(xml or '')}</pre>"
-        )
-    replay = answers is not None
-    parts = []
-    for child in root:
-        name = _local(child.tag)
-        if name == "Overview":
-            parts.append(f'<section class="overview">{_content(child)}</section>')
-        elif name == "Question":
-            parts.append(_question(child, answers, replay))
-    # No action: the sandbox forbids submitting (and CSP form-action 'none' would block it anyway).
-    return _document(f'<form method="post" novalidate>{"".join(parts)}</form>')
 
 
 # --- Filling an HTML form with one worker's answers ----------------------------------------------
@@ -943,23 +362,23 @@ class _FormFiller(HTMLParser):
                     # A checked box always submits its value: absent means the worker left it off.
                     checked = False
                 elif kind == "radio":
-                    checked = value in _answer_values(answer, split=False)
+                    checked = value in answer_values(answer, split=False)
                 else:
-                    checked = value in _answer_values(answer, split=True)
+                    checked = value in answer_values(answer, split=True)
                 attrs = _with(attrs, "checked", None) if checked else _without(attrs, "checked")
             elif kind not in _NOT_FILLED and answer is not None:
                 # Text-like and unknown types (a browser treats those as text) show the value.
-                attrs = _with(attrs, "value", _answer_text(answer))
+                attrs = _with(attrs, "value", answer_text(answer))
             self._replace_tag(tag, _with(attrs, "disabled", None), selfclosing)
         elif tag == "textarea":
             self._replace_tag(tag, _with(attrs, "disabled", None), False)
             self.in_textarea = True
             if answer is not None:
                 _, end = self._tag_span()
-                self.textarea = (end, _answer_text(answer))
+                self.textarea = (end, answer_text(answer))
         elif tag == "select":
             multiple = _get(attrs, "multiple") is not None
-            self.select = None if answer is None else _answer_values(answer, split=multiple)
+            self.select = None if answer is None else answer_values(answer, split=multiple)
             self._replace_tag(tag, _with(attrs, "disabled", None), False)
         elif tag == "option":
             if self.select is None:
@@ -976,13 +395,13 @@ class _FormFiller(HTMLParser):
             self._replace_tag(tag, _with(attrs, "disabled", None), selfclosing)
         elif tag in _CROWD_VALUE:
             if answer is not None:
-                attrs = _with(attrs, "value", _answer_text(answer))
+                attrs = _with(attrs, "value", answer_text(answer))
             self._replace_tag(tag, _with(attrs, "disabled", None), selfclosing)
         elif tag in _CROWD_CHECKABLE:
             value = _get(attrs, "value")
-            chosen = _answer_values(answer, split=True)
+            chosen = answer_values(answer, split=True)
             checked = (value is not None and value in chosen) or (
-                value is None and _answer_text(answer).lower() in ("true", "on")
+                value is None and answer_text(answer).lower() in ("true", "on")
             )
             attrs = _with(attrs, "checked", None) if checked else _without(attrs, "checked")
             self._replace_tag(tag, _with(attrs, "disabled", None), selfclosing)
@@ -1033,13 +452,13 @@ def fill_html_form(html_text: str, answers: Answers) -> str:
 def _answers_table(answers: Any) -> list[tuple[str, str]]:
     if not isinstance(answers, Mapping):
         return []
-    return [(str(key), _answer_text(value)) for key, value in answers.items()]
+    return [(str(key), answer_text(value)) for key, value in answers.items()]
 
 
 def _layout_parameters(parameters: Any) -> list[tuple[str, str]]:
     """HITLayoutParameters as (name, value): stored either as {name: value} or [{Name, Value}]."""
     if isinstance(parameters, Mapping):
-        return [(str(key), _answer_text(value)) for key, value in parameters.items()]
+        return [(str(key), answer_text(value)) for key, value in parameters.items()]
     rows = []
     if isinstance(parameters, Iterable) and not isinstance(parameters, str | bytes):
         for item in parameters:
@@ -1049,7 +468,7 @@ def _layout_parameters(parameters: Any) -> list[tuple[str, str]]:
 
 
 def _frame_height(root: Element) -> int:
-    height = _int(_text(root, "FrameHeight"), FILL_WINDOW)
+    height = parse_int(child_text(root, "FrameHeight"), FILL_WINDOW)
     if height is None or height <= 0:
         return FILL_WINDOW
     return min(height, MAX_FRAME_HEIGHT)
@@ -1098,17 +517,17 @@ def build_preview(*, hit: Any, assignment: Any = None, own_origin: str | None = 
             )
         return preview(QuestionKind.UNKNOWN, "There is no question document for this HIT yet.")
 
-    root, error = _parse_xml(question)
+    root, error = parse_xml(question)
     if root is None:
         return preview(
             QuestionKind.UNKNOWN,
             f"The question XML could not be read ({error}); it is shown as text below.",
             raw_question=question,
         )
-    local = _local(root.tag)
+    local = local_name(root.tag)
 
     if local == "HTMLQuestion":
-        content = _text(root, "HTMLContent")
+        content = child_text(root, "HTMLContent")
         if not content:
             return preview(
                 QuestionKind.HTML, "This HTMLQuestion has no HTMLContent.", raw_question=question
@@ -1123,7 +542,7 @@ def build_preview(*, hit: Any, assignment: Any = None, own_origin: str | None = 
         )
 
     if local == "ExternalQuestion":
-        url = _text(root, "ExternalURL")
+        url = child_text(root, "ExternalURL")
         origin = _https_origin(url)
         if origin is None:
             return preview(
@@ -1160,7 +579,7 @@ def build_preview(*, hit: Any, assignment: Any = None, own_origin: str | None = 
         )
 
     if local == "QuestionForm":
-        if not _children(root, "Question"):
+        if not find_children(root, "Question"):
             return preview(
                 QuestionKind.QUESTION_FORM,
                 "This QuestionForm has no questions.",
