@@ -18,15 +18,10 @@ from dashboard.enums import (
 )
 from hits.enums import QuestionKind
 from hits.models import HIT, Assignment, HITType
-from hits.preview import (
-    ASSIGNMENT_ID_NOT_AVAILABLE,
-    SANDBOX_EXTERNAL,
-    SANDBOX_WITH_SCRIPTS,
-    build_preview,
-    external_preview_url,
-    fill_html_form,
-    preview_csp,
-)
+from hits.preview.build import build_preview
+from hits.preview.csp import SANDBOX_EXTERNAL, SANDBOX_WITH_SCRIPTS, preview_csp
+from hits.preview.external import ASSIGNMENT_ID_NOT_AVAILABLE, external_preview_url
+from hits.preview.form_filler import fill_html_form
 from mturk.questionform import render_question_form
 from tests.factories import RequesterAccountFactory, UserFactory
 from tests.mturk.test_questionform import FULL_FORM, HOSTILE, Page, question_form
