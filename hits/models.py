@@ -20,6 +20,7 @@ from hits.enums import (
     HITStatus,
     QuestionKind,
 )
+from hits.rules import MAX_FEEDBACK
 
 
 class HITType(models.Model):
@@ -195,7 +196,7 @@ class Decision(models.Model):
     )
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=10, choices=DecisionAction.choices)
-    feedback = models.CharField(max_length=1024, blank=True)
+    feedback = models.CharField(max_length=MAX_FEEDBACK, blank=True)
     state = models.CharField(
         max_length=10, choices=DecisionState.choices, default=DecisionState.PENDING, db_index=True
     )
@@ -236,7 +237,7 @@ class RejectionReason(models.Model):
     account = models.ForeignKey(
         RequesterAccount, on_delete=models.CASCADE, related_name="rejection_reasons"
     )
-    text = models.CharField(max_length=1024)
+    text = models.CharField(max_length=MAX_FEEDBACK)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

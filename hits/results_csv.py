@@ -35,7 +35,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from hits.enums import AssignmentStatus
 from hits.models import Assignment
+from hits.rules import MAX_FEEDBACK, OVERRIDE_WINDOW
 from mturk.fees import assignment_cost
 
 if TYPE_CHECKING:
@@ -54,8 +55,6 @@ __all__ = [
     "BASE_COLUMNS",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_ROWS",
-    "FEEDBACK_MAX_LENGTH",
-    "OVERRIDE_WINDOW",
     "PlannedDecision",
     "RowIssue",
     "UploadPlan",
@@ -103,14 +102,10 @@ REQUIRED_UPLOAD_COLUMNS: tuple[str, ...] = ("AssignmentId", "Approve", "Reject")
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
-# RequesterFeedback "Can be up to 1024 characters (including multi-byte characters)" and "cannot
-# contain ASCII characters 0-8, 11, 12, or 14-31" (API Reference, ApproveAssignment and
-# RejectAssignment); MTurk answers InvalidParameterValue otherwise, so we refuse such rows up front.
-FEEDBACK_MAX_LENGTH = 1024
+# RequesterFeedback "cannot contain ASCII characters 0-8, 11, 12, or 14-31" (API Reference,
+# ApproveAssignment and RejectAssignment); MTurk answers InvalidParameterValue otherwise, so we
+# refuse such rows up front, as we do reasons over MAX_FEEDBACK.
 _FEEDBACK_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# ApproveAssignment: overriding a rejection "works only on rejected assignments that were submitted
-# within the previous 30 days and only if the assignment's related HIT has not been deleted".
-OVERRIDE_WINDOW = timedelta(days=30)
 # MTurk ids are upper-case letters and digits (at most 64); anything else cannot match a row.
 _ASSIGNMENT_ID = re.compile(r"[A-Z0-9]{1,64}")
 
@@ -516,14 +511,14 @@ def _classify(line: int, assignment_id: str, approve: str, reject: str) -> _Row:
                     "reason the worker will see in the Reject column"
                 ),
             )
-        if _feedback_length(reject) > FEEDBACK_MAX_LENGTH:
+        if _feedback_length(reject) > MAX_FEEDBACK:
             return _Row(
                 line,
                 assignment_id,
                 "invalid",
                 problem=(
                     f"the Reject reason is {_feedback_length(reject)} characters; MTurk accepts "
-                    f"at most {FEEDBACK_MAX_LENGTH}"
+                    f"at most {MAX_FEEDBACK}"
                 ),
             )
         if _FEEDBACK_FORBIDDEN.search(reject):
@@ -844,8 +839,8 @@ def _plan_row(plan: UploadPlan, row: _Row, found: dict[str, Any] | None, now: da
             RowIssue(
                 line,
                 assignment_id,
-                "rejected, and submitted more than 30 days ago: MTurk allows overriding a "
-                f"rejection only until {deadline}",
+                f"rejected, and submitted more than {OVERRIDE_WINDOW.days} days ago: MTurk allows "
+                f"overriding a rejection only until {deadline}",
             )
         )
         return

@@ -25,6 +25,7 @@ from dashboard.models import Job, RequesterAccount
 from dashboard.services import record_audit_event
 from hits.enums import AssignmentStatus, DecisionAction, DecisionState
 from hits.models import Assignment, Decision
+from hits.rules import MAX_FEEDBACK, OVERRIDE_WINDOW
 from mturk import records
 from mturk.errors import MTurkError
 
@@ -32,9 +33,6 @@ logger = logging.getLogger(__name__)
 
 # A decision that keeps meeting retryable errors (throttling, 5xx) is given up after this many tries.
 MAX_ATTEMPTS = 6
-# MTurk accepts OverrideRejection up to 30 days after the assignment was submitted.
-OVERRIDE_WINDOW = timedelta(days=30)
-MAX_FEEDBACK = 1024
 
 
 class DecisionError(ValueError):
