@@ -6,7 +6,7 @@ from django import forms
 
 from hits.enums import AssignmentStatus, DecisionAction
 from hits.models import Batch, HITType
-from hits.services import MAX_FEEDBACK
+from hits.rules import MAX_FEEDBACK
 
 PAGE_SIZES = [(25, "25"), (100, "100"), (500, "500")]
 GRID_SORTS = [

@@ -22,6 +22,7 @@ from hits.enums import (
     HITStatus,
     QuestionKind,
 )
+from hits.rules import MAX_FEEDBACK
 
 
 class HITType(models.Model):
@@ -194,7 +195,7 @@ class Decision(Intent):
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=10, choices=DecisionAction.choices)
-    feedback = models.CharField(max_length=1024, blank=True)
+    feedback = models.CharField(max_length=MAX_FEEDBACK, blank=True)
 
     objects = DecisionQuerySet.as_manager()
 
@@ -236,7 +237,7 @@ class RejectionReason(models.Model):
     account = models.ForeignKey(
         RequesterAccount, on_delete=models.CASCADE, related_name="rejection_reasons"
     )
-    text = models.CharField(max_length=1024)
+    text = models.CharField(max_length=MAX_FEEDBACK)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

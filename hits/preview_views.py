@@ -18,7 +18,7 @@ from dashboard.enums import Action
 from dashboard.permissions import account_for_user
 from hits.enums import QuestionKind
 from hits.models import HIT, Assignment
-from hits.preview import build_preview
+from hits.preview.build import build_preview
 
 
 @require_GET

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,18 +25,15 @@ from dashboard.dispatch import enqueue_task
 from dashboard.enums import JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
-from hits import results_csv, review
+from hits import review, upload_plan
 from hits.enums import AssignmentStatus, DecisionAction, DecisionState
 from hits.models import Assignment, Batch, Decision, HITType, RejectionReason, ResultsUpload
+from hits.rules import MAX_FEEDBACK, OVERRIDE_WINDOW
 from hits.sync import refresh_worker_counts
 from mturk import records
 from mturk.gateway import MTurkGateway, ReviewResult
 
 logger = logging.getLogger(__name__)
-
-# MTurk accepts OverrideRejection up to 30 days after the assignment was submitted.
-OVERRIDE_WINDOW = timedelta(days=30)
-MAX_FEEDBACK = 1024
 
 
 class DecisionError(ValueError):
@@ -434,7 +431,7 @@ class UploadRefused(ValueError):
     """The uploaded file can no longer be carried out; the message says what to do."""
 
 
-def _planned_action(row: results_csv.PlannedDecision) -> str:
+def _planned_action(row: upload_plan.PlannedDecision) -> str:
     if row.action == "reject":
         return DecisionAction.REJECT
     return DecisionAction.OVERRIDE if row.override else DecisionAction.APPROVE
@@ -448,7 +445,7 @@ def decide_from_upload(
     returns the job of the first. Raises UploadRefused when nothing is left to do."""
     if upload.job_id:
         return upload.job
-    plan = results_csv.parse_decisions_csv(
+    plan = upload_plan.parse_decisions_csv(
         account=account,
         data=bytes(upload.content),
         scope=Assignment.objects.filter(hit_type=upload.hit_type),

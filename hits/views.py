@@ -21,7 +21,7 @@ from dashboard.forms import LiveAccountConfirmForm
 from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.models import Job
 from dashboard.permissions import account_for_user
-from hits import results_csv, review, services
+from hits import results_export, review, services, upload_plan
 from hits.enums import DecisionAction, DecisionState
 from hits.forms import (
     BatchFilterForm,
@@ -439,13 +439,13 @@ def results_download(request: HttpRequest, slug: str, hit_type_id: str) -> Strea
     prefix = f"{hit_type.hit_type_id}-batch-{batch.pk}" if batch else hit_type.hit_type_id
     if request.GET.get("format") == "jsonl":
         response = StreamingHttpResponse(
-            results_csv.iter_results_jsonl(assignments),
+            results_export.iter_results_jsonl(assignments),
             content_type="application/x-ndjson; charset=utf-8",
         )
         name = f"{prefix}-results-{stamp}.jsonl"
     else:
         response = StreamingHttpResponse(
-            results_csv.iter_results_csv(assignments), content_type="text/csv; charset=utf-8"
+            results_export.iter_results_csv(assignments), content_type="text/csv; charset=utf-8"
         )
         name = f"{prefix}-results-{stamp}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -462,8 +462,8 @@ def results_upload(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRes
     context: dict[str, object] = {"account": account, "hit_type": hit_type, "form": form}
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
-        data = upload_file.read(results_csv.DEFAULT_MAX_BYTES + 1)
-        plan = results_csv.parse_decisions_csv(
+        data = upload_file.read(upload_plan.DEFAULT_MAX_BYTES + 1)
+        plan = upload_plan.parse_decisions_csv(
             account=account, data=data, scope=Assignment.objects.filter(hit_type=hit_type)
         )
         context["plan"] = plan

@@ -1,5 +1,6 @@
 """Framework-free MTurk toolkit: the gateway (the only boto3 user of the app), typed records, the
-error hierarchy, idempotency tokens, fees, answer parsing, rate limiting and SNS verification.
+error hierarchy, idempotency tokens, fees, answer parsing, QuestionForm rendering, rate limiting and
+SNS verification.
 
 Nothing here imports Django; the Django apps call into this package, never the other way round.
 """

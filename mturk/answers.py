@@ -19,7 +19,7 @@ Answer shapes (API Reference "QuestionFormAnswers", Developer Guide "Retrieving 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from xml.etree.ElementTree import Element, ParseError
@@ -29,8 +29,11 @@ from defusedxml import DefusedXmlException
 
 __all__ = [
     "ANSWERS_NAMESPACE",
+    "Answers",
     "ParsedAnswers",
     "QuestionKind",
+    "answer_text",
+    "answer_values",
     "external_url",
     "frame_height",
     "html_content",
@@ -44,6 +47,8 @@ TASK_ANSWERS = "taskAnswers"
 
 QuestionKind = Literal["HTMLQuestion", "ExternalQuestion", "QuestionForm", "HITLayout", "Unknown"]
 FieldValue = str | list[str]
+# One worker's answers by field name, as ``ParsedAnswers.fields`` holds them.
+Answers = Mapping[str, FieldValue]
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,25 @@ def _flatten(value: Any, prefix: str, out: dict[str, FieldValue]) -> None:
         out[prefix] = [_scalar(item) for item in value]
     else:
         out[prefix] = _scalar(value)
+
+
+def answer_values(answer: str | list[str] | None, *, split: bool) -> set[str]:
+    """The values an answer selects. MTurk joins several values of one form field with "|"."""
+    if answer is None:
+        return set()
+    if isinstance(answer, list | tuple):
+        return {str(item) for item in answer}
+    text = str(answer)
+    return {text, *text.split("|")} if split else {text}
+
+
+def answer_text(answer: str | list[str] | None) -> str:
+    """An answer as one string: several values joined with "|", as MTurk records them."""
+    if answer is None:
+        return ""
+    if isinstance(answer, list | tuple):
+        return "|".join(str(item) for item in answer)
+    return str(answer)
 
 
 # --- question documents ------------------------------------------------------------------------------

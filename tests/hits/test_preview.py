@@ -1,9 +1,10 @@
-"""Question previews and answer replays: the QuestionForm renderer, form filling, the preview page's
-permissions and headers, and (in Chromium) that a hostile question cannot reach the dashboard."""
+"""Question previews and answer replays: form filling, external URLs and the page's policy,
+build_preview for each kind of question, the preview page's permissions and headers, and (in
+Chromium) that a hostile question cannot reach the dashboard. The QuestionForm renderer itself is
+tested in tests/mturk/test_questionform.py."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -17,82 +18,23 @@ from dashboard.enums import (
 )
 from hits.enums import QuestionKind
 from hits.models import HIT, Assignment, HITType
-from hits.preview import (
-    ASSIGNMENT_ID_NOT_AVAILABLE,
-    SANDBOX_EXTERNAL,
-    SANDBOX_WITH_SCRIPTS,
-    build_preview,
-    external_preview_url,
-    fill_html_form,
-    preview_csp,
-    render_question_form,
-)
+from hits.preview.build import build_preview
+from hits.preview.csp import SANDBOX_EXTERNAL, SANDBOX_WITH_SCRIPTS, preview_csp
+from hits.preview.external import ASSIGNMENT_ID_NOT_AVAILABLE, external_preview_url
+from hits.preview.form_filler import fill_html_form
+from mturk.questionform import render_question_form
 from tests.factories import RequesterAccountFactory, UserFactory
+from tests.mturk.test_questionform import FULL_FORM, HOSTILE, Page, question_form
 from workers.models import Worker
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-QF_NS = (
-    "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd"
-)
 HTML_NS = (
     "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd"
 )
 EXT_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
-HOSTILE = '"><script>alert(1)</script>'
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-class _Page(HTMLParser):
-    """Start tags with their (unescaped) attributes, and the text inside each element we care for."""
-
-    def __init__(self, markup: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.texts: dict[str, list[str]] = {}
-        self._open: list[str] = []
-        self.feed(markup)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        self._open.append(tag)
-        self.texts.setdefault(tag, []).append("")
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_endtag(self, tag):
-        if tag in self._open:
-            while self._open and self._open.pop() != tag:
-                pass
-
-    def handle_data(self, data):
-        if self._open:
-            self.texts[self._open[-1]][-1] += data
-
-    def find(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
-        return [
-            found
-            for name, found in self.tags
-            if name == tag and all(found.get(k.rstrip("_")) == v for k, v in attrs.items())
-        ]
-
-    def one(self, tag: str, **attrs: str) -> dict[str, str | None]:
-        matches = self.find(tag, **attrs)
-        assert len(matches) == 1, (tag, attrs, matches)
-        return matches[0]
-
-    def textarea(self, name: str) -> str:
-        # html.parser (3.11) does not treat textarea as raw text, so read between the tags.
-        textareas = [attrs for tag, attrs in self.tags if tag == "textarea"]
-        index = next(n for n, attrs in enumerate(textareas) if attrs.get("name") == name)
-        return self.texts["textarea"][index]
-
-
-def _question_form(*parts: str) -> str:
-    return f'<QuestionForm xmlns="{QF_NS}">{"".join(parts)}</QuestionForm>'
 
 
 def _html_question(content: str, height: int = 450) -> str:
@@ -116,254 +58,6 @@ def _directives(policy: str) -> dict[str, list[str]]:
         if words:
             out[words[0]] = words[1:]
     return out
-
-
-OVERVIEW = """
-<Overview>
-  <Title>Game 01523, "X" to play</Title>
-  <Text>Is 3 &lt; 4 &amp; &lt;b&gt;bold&lt;/b&gt; shown verbatim?</Text>
-  <List><ListItem>It must be a valid move.</ListItem><ListItem>"X" cannot resign.</ListItem></List>
-  <Binary>
-    <MimeType><Type>image</Type><SubType>gif</SubType></MimeType>
-    <DataURL>https://example.org/board.gif</DataURL>
-    <AltText>The game board, with "X" to move.</AltText>
-  </Binary>
-  <Binary>
-    <MimeType><Type>video</Type><SubType>mp4</SubType></MimeType>
-    <DataURL>javascript:alert(1)</DataURL>
-    <AltText>A clip with a bad URL</AltText>
-  </Binary>
-  <EmbeddedBinary>
-    <EmbeddedMimeType><Type>audio</Type><SubType>mpeg</SubType></EmbeddedMimeType>
-    <DataURL>https://example.org/clip.mp3</DataURL>
-    <AltText>A clip</AltText><Width>300</Width><Height>40</Height>
-  </EmbeddedBinary>
-  <FormattedContent><![CDATA[<p align="center" onclick="steal()" style="color:red">Hello <b>bold</b>
-    <a href="javascript:alert(1)">bad link</a> <a href="https://example.org/">good link</a></p>
-    <script>alert("formatted")</script><table border="1"><tr><td>X</td></tr></table><i>unclosed]]></FormattedContent>
-</Overview>
-"""
-
-QUESTIONS = """
-<Question>
-  <QuestionIdentifier>nextmove</QuestionIdentifier>
-  <DisplayName>The Next Move</DisplayName>
-  <IsRequired>true</IsRequired>
-  <QuestionContent><Text>What are the coordinates of the best move?</Text></QuestionContent>
-  <AnswerSpecification><FreeTextAnswer>
-    <Constraints><Length minLength="2" maxLength="2"/><AnswerFormatRegex regex="^[A-C][1-3]$" errorText="Like C1."/></Constraints>
-    <DefaultText>C1</DefaultText>
-  </FreeTextAnswer></AnswerSpecification>
-</Question>
-<Question>
-  <QuestionIdentifier>age</QuestionIdentifier>
-  <QuestionContent><Text>How old is the game, in days?</Text></QuestionContent>
-  <AnswerSpecification><FreeTextAnswer>
-    <Constraints><IsNumeric minValue="100" maxValue="999"/><AnswerFormatRegex regex="\\d+" flags="i" errorText="Digits."/></Constraints>
-  </FreeTextAnswer></AnswerSpecification>
-</Question>
-<Question>
-  <QuestionIdentifier>story</QuestionIdentifier>
-  <QuestionContent><Text>Tell the story.</Text></QuestionContent>
-  <AnswerSpecification><FreeTextAnswer><NumberOfLinesSuggestion>4</NumberOfLinesSuggestion></FreeTextAnswer></AnswerSpecification>
-</Question>
-<Question>
-  <QuestionIdentifier>likelytowin</QuestionIdentifier>
-  <DisplayName>Chances</DisplayName>
-  <IsRequired>true</IsRequired>
-  <QuestionContent><Text>How likely is a win?</Text></QuestionContent>
-  <AnswerSpecification><SelectionAnswer>
-    <StyleSuggestion>radiobutton</StyleSuggestion>
-    <Selections>
-      <Selection><SelectionIdentifier>notlikely</SelectionIdentifier><Text>Not likely</Text></Selection>
-      <Selection><SelectionIdentifier>likely</SelectionIdentifier><FormattedContent><![CDATA[<b>Likely</b>]]></FormattedContent></Selection>
-    </Selections>
-  </SelectionAnswer></AnswerSpecification>
-</Question>
-<Question>
-  <QuestionIdentifier>pieces</QuestionIdentifier>
-  <QuestionContent><Text>Which pieces moved?</Text></QuestionContent>
-  <AnswerSpecification><SelectionAnswer>
-    <MinSelectionCount>1</MinSelectionCount><MaxSelectionCount>3</MaxSelectionCount>
-    <StyleSuggestion>checkbox</StyleSuggestion>
-    <Selections>
-      <Selection><SelectionIdentifier>x1</SelectionIdentifier><Text>X one</Text></Selection>
-      <Selection><SelectionIdentifier>x2</SelectionIdentifier><Text>X two</Text></Selection>
-      <Selection><SelectionIdentifier>o1</SelectionIdentifier><Text>O one</Text></Selection>
-      <OtherSelection><Constraints><Length maxLength="20"/></Constraints></OtherSelection>
-    </Selections>
-  </SelectionAnswer></AnswerSpecification>
-</Question>
-<Question>
-  <QuestionIdentifier>colour</QuestionIdentifier>
-  <QuestionContent><Text>Colour of X?</Text></QuestionContent>
-  <AnswerSpecification><SelectionAnswer>
-    <StyleSuggestion>dropdown</StyleSuggestion>
-    <Selections>
-      <Selection><SelectionIdentifier>red</SelectionIdentifier><Text>Red</Text></Selection>
-      <Selection><SelectionIdentifier>blue</SelectionIdentifier><Text>Blue &amp; green</Text></Selection>
-    </Selections>
-  </SelectionAnswer></AnswerSpecification>
-</Question>
-<Question>
-  <QuestionIdentifier>tags</QuestionIdentifier>
-  <QuestionContent><Text>Tags?</Text></QuestionContent>
-  <AnswerSpecification><SelectionAnswer>
-    <MinSelectionCount>0</MinSelectionCount><MaxSelectionCount>2</MaxSelectionCount>
-    <StyleSuggestion>list</StyleSuggestion>
-    <Selections>
-      <Selection><SelectionIdentifier>t1</SelectionIdentifier><Text>Tag one</Text></Selection>
-      <Selection><SelectionIdentifier>t2</SelectionIdentifier><Text>Tag two</Text></Selection>
-      <Selection><SelectionIdentifier>t3</SelectionIdentifier><Text>Tag three</Text></Selection>
-    </Selections>
-  </SelectionAnswer></AnswerSpecification>
-</Question>
-<Question>
-  <QuestionIdentifier>scan</QuestionIdentifier>
-  <QuestionContent><Text>Upload a scan.</Text></QuestionContent>
-  <AnswerSpecification><FileUploadAnswer><MaxFileSizeInBytes>3000000</MaxFileSizeInBytes><MinFileSizeInBytes>1000</MinFileSizeInBytes></FileUploadAnswer></AnswerSpecification>
-</Question>
-"""
-
-FULL_FORM = _question_form(OVERVIEW, QUESTIONS)
-
-
-# --- QuestionForm renderer -----------------------------------------------------------------------
-
-
-def test_question_form_overview_content_is_rendered_and_formatted_content_sanitised():
-    page = _Page(render_question_form(FULL_FORM))
-
-    assert page.texts["h2"] == ['Game 01523, "X" to play']
-    assert "Is 3 < 4 & <b>bold</b> shown verbatim?" in page.texts["p"]
-    assert page.texts["li"][:2] == ["It must be a valid move.", '"X" cannot resign.']
-    assert (
-        page.one("img", src="https://example.org/board.gif")["alt"]
-        == 'The game board, with "X" to move.'
-    )
-    assert page.find("video") == []  # a javascript: DataURL is not rendered, only its alt text
-    assert "A clip with a bad URL" in page.texts["p"]
-    assert page.one("audio") == {"controls": None, "width": "300", "height": "40"}
-    assert page.one("source", src="https://example.org/clip.mp3")["type"] == "audio/mpeg"
-    # FormattedContent: allowed tags and attributes stay; script, handlers, styles, javascript: go.
-    assert page.one("p", align="center") == {"align": "center"}
-    assert page.find("a") == [{}, {"href": "https://example.org/"}]
-    assert [tag for tag, _ in page.tags].count("script") == 0
-    assert page.one("table") == {"border": "1"}
-    assert 'alert("formatted")' not in render_question_form(FULL_FORM)
-
-
-def test_free_text_answers_carry_their_constraints():
-    markup = render_question_form(FULL_FORM)
-    page = _Page(markup)
-
-    nextmove = page.one("input", name="nextmove")
-    assert nextmove == {
-        "type": "text",
-        "name": "nextmove",
-        "maxlength": "2",
-        "minlength": "2",
-        "pattern": "^[A-C][1-3]$",
-        "required": None,
-        "value": "C1",
-    }
-    age = page.one("input", name="age")
-    assert age["inputmode"] == "numeric"
-    assert "pattern" not in age  # HTML patterns have no flags: shown as text instead
-    assert "A number from 100 to 999." in page.texts["li"]
-    assert "Must match /\\d+/i: “Digits.”" in page.texts["li"]
-    assert "Between 2 and 2 characters." in page.texts["li"]
-    assert page.one("textarea", name="story")["rows"] == "4"
-    assert page.find("h3")[0] == {"class": "display-name"}
-    assert [text.strip() for text in page.texts["h3"]] == ["The Next Move", "Chances"]
-    assert len(page.find("span", class_="required")) == 2  # both questions with IsRequired true
-
-
-def test_selection_answers_follow_their_style_suggestion():
-    page = _Page(render_question_form(FULL_FORM))
-
-    radios = page.find("input", type="radio", name="likelytowin")
-    assert [r["value"] for r in radios] == ["notlikely", "likely"]
-    assert [c["value"] for c in page.find("input", type="checkbox", name="pieces")] == [
-        "x1",
-        "x2",
-        "o1",
-    ]
-    assert page.one("input", name="pieces.other")["maxlength"] == "20"
-    dropdown = page.one("select", name="colour")
-    assert "multiple" not in dropdown
-    assert [o["value"] for o in page.find("option")][:3] == ["", "red", "blue"]
-    assert "Blue & green" in page.texts["option"]
-    listbox = page.one("select", name="tags")
-    assert "multiple" in listbox and listbox["size"] == "3"
-    assert "Choose between 1 and 3." in page.texts["p"]
-    assert "Choose between 0 and 2." in page.texts["p"]
-    assert page.one("input", type="file", name="scan") == {"type": "file", "name": "scan"}
-    assert page.find("b")  # the FormattedContent label of a selection is kept as markup
-
-
-def test_question_form_replay_fills_every_control_and_disables_it():
-    answers = {
-        "nextmove": "B2",
-        "age": "150",
-        "story": "Once\nupon a time",
-        "likelytowin": "likely",
-        "pieces": ["x1", "o1"],
-        "pieces.other": "the king",
-        "colour": "blue",
-        "tags": ["t2", "t3"],
-        "scan": "uploaded file k-123 (2048 bytes)",
-    }
-
-    page = _Page(render_question_form(FULL_FORM, answers))
-
-    assert page.one("input", name="nextmove")["value"] == "B2"
-    assert page.one("input", name="age")["value"] == "150"
-    assert page.textarea("story") == "Once\nupon a time"
-    assert [("checked" in r) for r in page.find("input", name="likelytowin")] == [False, True]
-    assert [("checked" in c) for c in page.find("input", name="pieces")] == [True, False, True]
-    assert page.one("input", name="pieces.other")["value"] == "the king"
-    assert [o["value"] for o in page.find("option") if "selected" in o] == ["blue", "t2", "t3"]
-    assert "uploaded file k-123 (2048 bytes)" in page.texts["p"]
-    controls = [a for tag, a in page.tags if tag in ("input", "textarea", "select")]
-    assert controls and all("disabled" in a for a in controls)
-    assert page.find("input", type="file") == []
-
-
-def test_question_form_replay_keeps_hostile_answers_as_text():
-    answers = {
-        "nextmove": HOSTILE,
-        "story": "</textarea><script>alert(2)</script>",
-        "likelytowin": HOSTILE,
-    }
-
-    markup = render_question_form(FULL_FORM, answers)
-    page = _Page(markup)
-
-    assert [tag for tag, _ in page.tags].count("script") == 0
-    assert page.one("input", name="nextmove")["value"] == HOSTILE
-    assert "&lt;/textarea&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in markup
-    assert not any("checked" in r for r in page.find("input", name="likelytowin"))
-
-
-@pytest.mark.parametrize(
-    "xml",
-    [
-        "<QuestionForm><Question>",  # truncated
-        "not xml at all <script>alert(1)</script>",
-        '<?xml version="1.0"?><!DOCTYPE q [<!ENTITY e "boom">]><QuestionForm>&e;</QuestionForm>',
-        "<HTMLQuestion/>",
-        "",
-    ],
-)
-def test_render_question_form_never_raises_and_shows_the_document_as_text(xml):
-    markup = render_question_form(xml)
-    page = _Page(markup)
-
-    assert "This QuestionForm could not be read" in page.texts["p"][0]
-    assert page.texts.get("pre", [""])[0] == xml
-    assert [tag for tag, _ in page.tags].count("script") == 0
-    assert "boom" not in page.texts["p"][0]
 
 
 # --- Filling an HTML form ------------------------------------------------------------------------
@@ -402,7 +96,7 @@ def test_fill_html_form_sets_values_checks_and_selections():
     }
 
     filled = fill_html_form(PLAIN_FORM, answers)
-    page = _Page(filled)
+    page = Page(filled)
 
     assert page.one("input", name="assignmentId")["value"] == "ASSIGN1"
     assert [("checked" in r) for r in page.find("input", name="cat")] == [False, True]
@@ -441,7 +135,7 @@ def test_fill_html_form_checkbox_values_as_a_list_and_select_multiple_as_a_list(
         "<option value=2>2<option value=3>3</select></form>"
     )
 
-    page = _Page(fill_html_form(markup, {"f": ["a", "c"], "s": ["1", "3"]}))
+    page = Page(fill_html_form(markup, {"f": ["a", "c"], "s": ["1", "3"]}))
 
     assert [("checked" in c) for c in page.find("input")] == [True, False, True]
     assert [("selected" in o) for o in page.find("option")] == [True, False, True]
@@ -468,7 +162,7 @@ def test_fill_html_form_handles_crowd_elements():
         "sentiment.label": "Positive",
     }
 
-    page = _Page(fill_html_form(markup, answers))
+    page = Page(fill_html_form(markup, answers))
 
     assert page.one("crowd-input")["value"] == "kitten"
     assert page.one("crowd-text-area")["value"] == HOSTILE
@@ -486,7 +180,7 @@ def test_fill_html_form_keeps_hostile_answers_out_of_the_markup():
     answers = {"a": HOSTILE, "b": "</textarea><script>alert(3)</script>", "c": HOSTILE}
 
     filled = fill_html_form(markup, answers)
-    page = _Page(filled)
+    page = Page(filled)
 
     assert [tag for tag, _ in page.tags].count("script") == 0
     assert page.one("input", name="a")["value"] == HOSTILE
@@ -647,7 +341,7 @@ def test_build_preview_of_a_question_form_renders_it_without_scripts():
     assert preview.srcdoc == render_question_form(FULL_FORM)
     assert preview.sandbox == ""
     assert _directives(preview.csp)["script-src"] == ["'none'"]
-    assert _Page(replay.srcdoc).one("input", name="nextmove")["value"] == "A1"
+    assert Page(replay.srcdoc).one("input", name="nextmove")["value"] == "A1"
 
 
 def test_build_preview_of_a_layout_hit_without_a_question_shows_its_parameters():
@@ -683,7 +377,7 @@ def test_build_preview_of_a_layout_hit_with_a_question_renders_the_question():
         ("<HTMLQuestion><HTMLContent>unclosed", "could not be read"),
         ("<Survey><Item/></Survey>", "<Survey> document"),
         (_html_question(""), "has no HTMLContent"),
-        (_question_form("<Overview><Text>hi</Text></Overview>"), "has no questions"),
+        (question_form("<Overview><Text>hi</Text></Overview>"), "has no questions"),
         ("", "no question document"),
     ],
 )
@@ -839,7 +533,7 @@ def test_preview_page_sets_its_own_csp_and_may_be_framed_by_our_pages_only(staff
     hit, assignment = _mirror(account, _html_question(content), title="<b>Cats</b> & dogs")
 
     response = staff_client.get(_urls(hit, assignment)["hit-preview"])
-    page = _Page(response.content.decode())
+    page = Page(response.content.decode())
 
     assert response["Content-Security-Policy"] == preview_csp()
     assert response["X-Frame-Options"] == "SAMEORIGIN"
@@ -864,8 +558,8 @@ def test_replay_page_fills_the_frame_and_escapes_the_answers(staff_client, accou
 
     response = staff_client.get(_urls(hit, assignment)["assignment-replay"])
     body = response.content.decode()
-    page = _Page(body)
-    frame = _Page(page.one("iframe")["srcdoc"])
+    page = Page(body)
+    frame = Page(page.one("iframe")["srcdoc"])
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
@@ -884,7 +578,7 @@ def test_external_question_page_frames_only_that_origin(staff_client, account):
     )
 
     response = staff_client.get(_urls(hit, assignment)["assignment-replay"])
-    page = _Page(response.content.decode())
+    page = Page(response.content.decode())
 
     frame = page.one("iframe")
     assert (
@@ -908,7 +602,7 @@ def test_malformed_question_page_shows_the_xml_as_text(staff_client, account):
     )
 
     response = staff_client.get(_urls(hit, assignment)["hit-preview"])
-    page = _Page(response.content.decode())
+    page = Page(response.content.decode())
 
     assert page.find("iframe") == []
     assert page.texts["pre"] == [question]
@@ -931,8 +625,8 @@ def test_replay_of_a_mirrored_html_hit_from_the_emulator(
         "assignment-replay",
         kwargs={"slug": emulator_account.slug, "hit_id": hit_id, "assignment_id": assignment_id},
     )
-    page = _Page(staff_client.get(url).content.decode())
-    frame = _Page(page.one("iframe")["srcdoc"])
+    page = Page(staff_client.get(url).content.decode())
+    frame = Page(page.one("iframe")["srcdoc"])
 
     assert "checked" in frame.one("input", name="cat", value="yes")
     assert "checked" not in frame.one("input", name="cat", value="no")

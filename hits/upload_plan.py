@@ -1,41 +1,22 @@
-"""The Requester website's batch results CSV, both ways: export (CSV and JSON lines) and the
-approve/reject upload, planned but never applied.
+"""Planning an uploaded decisions file: what approving and rejecting its rows would do.
 
-Pure services: nothing here writes to the database or calls MTurk. Views stream the exports and
-show an :class:`UploadPlan` as a preview; a bulk job acts on ``plan.rows`` after the user confirms.
+The user fills in the Approve and Reject columns of a batch results CSV (the export of
+:mod:`hits.results_export`, or the Requester website's own) and uploads it. Upload semantics
+(Requester UI Guide, "Reviewing Assignments Offline"): ``X`` in Approve approves, a reason in Reject
+rejects, both empty leaves the assignment alone. :func:`parse_decisions_csv` turns a file into an
+:class:`UploadPlan` and reports every row it will not act on, and why.
 
-Export format (reference/mturk-protocol.md §6):
-
-- Columns in the Requester website's order (:data:`BASE_COLUMNS`), then ``Input.<name>`` for the
-  union of the HITs' input values (``HIT.layout_parameters``) and ``Answer.<field>`` for the union
-  of the answer fields, each sorted by name, then ``Approve`` and ``Reject`` (left empty, for the
-  user to fill in and upload back).
-- Every value is double-quoted. Dates are Java ``Date.toString`` style in UTC
-  (``Fri Jun 08 16:21:50 UTC 2012``). Rewards are written ``$0.25``, as the website shows them.
-  An answer with several values (a list) is joined with ``|``, which is how MTurk itself records a
-  checkbox group posted by a plain form.
-- CSV injection: a spreadsheet opening the file *executes* a cell that starts with ``=``, ``+``,
-  ``-`` or ``@`` (and tab / carriage return are used to smuggle those past naive checks). Worker
-  answers, titles and input values are untrusted, so such cells get a leading ``'``, which
-  spreadsheets read as "this is text". The cost is that a legitimate ``-5`` comes out as ``'-5``;
-  the JSON lines export carries the exact values.
-- ``NumberOfSimilarHITs`` and the three ApprovalRate columns are always empty: the API gives us
-  neither (the rate format on the website is unverified anyway).
-
-Upload semantics (Requester UI Guide, "Reviewing Assignments Offline"): ``X`` in Approve approves, a
-reason in Reject rejects, both empty leaves the assignment alone. :func:`parse_decisions_csv` turns
-a file into an :class:`UploadPlan` and reports every row it will not act on, and why.
+Planned but never applied: nothing here writes to the database or calls MTurk. The view shows the
+plan as a preview; a bulk job acts on ``plan.rows`` after the user confirms.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,6 +24,8 @@ from django.utils import timezone
 
 from hits.enums import AssignmentStatus
 from hits.models import Assignment
+from hits.results_format import DECISION_COLUMNS, java_date
+from hits.rules import MAX_FEEDBACK, OVERRIDE_WINDOW
 from mturk.fees import assignment_cost
 
 if TYPE_CHECKING:
@@ -51,322 +34,26 @@ if TYPE_CHECKING:
     from dashboard.models import RequesterAccount
 
 __all__ = [
-    "BASE_COLUMNS",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_ROWS",
-    "FEEDBACK_MAX_LENGTH",
-    "OVERRIDE_WINDOW",
     "PlannedDecision",
     "RowIssue",
     "UploadPlan",
-    "csv_safe",
-    "iter_results_csv",
-    "iter_results_jsonl",
-    "java_date",
     "parse_decisions_csv",
 ]
 
-# --- the format ----------------------------------------------------------------------------------
-
-# The Requester website's header, in its order (reference/mturk-protocol.md §6).
-BASE_COLUMNS: tuple[str, ...] = (
-    "HITId",
-    "HITTypeId",
-    "Title",
-    "Description",
-    "Keywords",
-    "Reward",
-    "CreationTime",
-    "MaxAssignments",
-    "RequesterAnnotation",
-    "AssignmentDurationInSeconds",
-    "AutoApprovalDelayInSeconds",
-    "Expiration",
-    "NumberOfSimilarHITs",
-    "LifetimeInSeconds",
-    "AssignmentId",
-    "WorkerId",
-    "AssignmentStatus",
-    "AcceptTime",
-    "SubmitTime",
-    "AutoApprovalTime",
-    "ApprovalTime",
-    "RejectionTime",
-    "RequesterFeedback",
-    "WorkTimeInSeconds",
-    "LifetimeApprovalRate",
-    "Last30DaysApprovalRate",
-    "Last7DaysApprovalRate",
-)
-DECISION_COLUMNS: tuple[str, ...] = ("Approve", "Reject")
-REQUIRED_UPLOAD_COLUMNS: tuple[str, ...] = ("AssignmentId", "Approve", "Reject")
+REQUIRED_UPLOAD_COLUMNS: tuple[str, ...] = ("AssignmentId", *DECISION_COLUMNS)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
-# RequesterFeedback "Can be up to 1024 characters (including multi-byte characters)" and "cannot
-# contain ASCII characters 0-8, 11, 12, or 14-31" (API Reference, ApproveAssignment and
-# RejectAssignment); MTurk answers InvalidParameterValue otherwise, so we refuse such rows up front.
-FEEDBACK_MAX_LENGTH = 1024
+# RequesterFeedback "cannot contain ASCII characters 0-8, 11, 12, or 14-31" (API Reference,
+# ApproveAssignment and RejectAssignment); MTurk answers InvalidParameterValue otherwise, so we
+# refuse such rows up front, as we do reasons over MAX_FEEDBACK.
 _FEEDBACK_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# ApproveAssignment: overriding a rejection "works only on rejected assignments that were submitted
-# within the previous 30 days and only if the assignment's related HIT has not been deleted".
-OVERRIDE_WINDOW = timedelta(days=30)
 # MTurk ids are upper-case letters and digits (at most 64); anything else cannot match a row.
 _ASSIGNMENT_ID = re.compile(r"[A-Z0-9]{1,64}")
-
-# Rows are buffered into chunks of about this many before being yielded: one yield per row would
-# make the streaming response do thousands of tiny writes.
-_ROWS_PER_CHUNK = 500
-# Both passes over the queryset fetch this many rows at a time (server-side cursor on PostgreSQL).
-_ITERATOR_CHUNK = 2000
 # IN (...) lists are split so no backend hits its bound-parameter limit (SQLite's is the lowest).
 _LOOKUP_CHUNK = 900
-
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# Fixed English names: strftime's %a / %b follow the process locale, Java's toString does not.
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def csv_safe(value: str) -> str:
-    """``value`` with a leading ``'`` when a spreadsheet would treat it as a formula (it starts with
-    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return); otherwise unchanged."""
-    if value.startswith(_FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def java_date(value: datetime | None) -> str:
-    """``value`` in UTC as Java's ``Date.toString`` writes it (``Fri Jun 08 16:21:50 UTC 2012``);
-    ``""`` for None."""
-    if value is None:
-        return ""
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return (
-        f"{_DAYS[value.weekday()]} {_MONTHS[value.month - 1]} {value.day:02d} "
-        f"{value:%H:%M:%S} UTC {value.year}"
-    )
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
-
-
-def _inputs(layout_parameters: Any) -> dict[str, str]:
-    """The HIT's input values as name -> text. Stored as a dict; the API's own shape (a list of
-    ``{"Name", "Value"}``) is accepted too so a row written either way exports the same."""
-    if isinstance(layout_parameters, dict):
-        items: Iterable[tuple[Any, Any]] = layout_parameters.items()
-    elif isinstance(layout_parameters, list):
-        items = (
-            (p.get("Name"), p.get("Value"))
-            for p in layout_parameters
-            if isinstance(p, dict) and p.get("Name") is not None
-        )
-    else:
-        return {}
-    return {str(k): _text(v) for k, v in items}
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list | tuple):
-        return "|".join(_text(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
-        return str(value)
-    return json.dumps(value, sort_keys=True)
-
-
-def _column_union(assignments: QuerySet[Assignment]) -> tuple[list[str], list[str]]:
-    """One pass over (answers, inputs) of every row: the sorted input names and answer fields."""
-    input_names: set[str] = set()
-    answer_names: set[str] = set()
-    rows = assignments.values_list("answers", "hit__layout_parameters")
-    if not assignments.query.is_sliced:
-        rows = rows.order_by()  # the union does not depend on order; skip the sort
-    for answers, layout_parameters in rows.iterator(chunk_size=_ITERATOR_CHUNK):
-        if isinstance(answers, dict):
-            answer_names.update(answers)
-        input_names.update(_inputs(layout_parameters))
-    return sorted(input_names), sorted(answer_names)
-
-
-# Where each exported value comes from: one flat values_list() row per assignment, joined to its
-# HIT, HIT type and worker. Flat tuples rather than model instances: building four model objects per
-# row was a quarter of the export's time, and answer_xml / the question document are never read.
-_SOURCES: tuple[tuple[str, str], ...] = (
-    ("HITId", "hit__hit_id"),
-    ("HITTypeId", "hit_type__hit_type_id"),
-    ("Title", "hit__title"),
-    ("Description", "hit__description"),
-    ("Keywords", "hit__keywords"),
-    ("Reward", "hit__reward"),
-    ("CreationTime", "hit__created_at_mturk"),
-    ("MaxAssignments", "hit__max_assignments"),
-    ("RequesterAnnotation", "hit__annotation"),
-    ("AssignmentDurationInSeconds", "hit__assignment_duration_seconds"),
-    ("AutoApprovalDelayInSeconds", "hit__auto_approval_delay_seconds"),
-    ("Expiration", "hit__expires_at"),
-    ("AssignmentId", "assignment_id"),
-    ("WorkerId", "worker__worker_id"),
-    ("AssignmentStatus", "status"),
-    ("AcceptTime", "accept_time"),
-    ("SubmitTime", "submit_time"),
-    ("AutoApprovalTime", "auto_approval_time"),
-    ("ApprovalTime", "approval_time"),
-    ("RejectionTime", "rejection_time"),
-    ("RequesterFeedback", "requester_feedback"),
-    ("WorkTimeInSeconds", "work_time_seconds"),
-    ("Input", "hit__layout_parameters"),
-    ("Answer", "answers"),
-)
-_SOURCE_KEYS = tuple(key for key, _ in _SOURCES)
-# HITId .. LifetimeInSeconds describe the HIT, the rest the assignment.
-_HIT_COLUMNS = BASE_COLUMNS[: BASE_COLUMNS.index("AssignmentId")]
-_ASSIGNMENT_COLUMNS = BASE_COLUMNS[len(_HIT_COLUMNS) :]
-
-
-def _records(assignments: QuerySet[Assignment]) -> Iterator[dict[str, Any]]:
-    """Every exported value of each assignment, keyed by CSV column name plus ``Input`` (name ->
-    text) and ``Answer`` (as stored); None where MTurk's value is unknown. One streamed query."""
-    rows = assignments.values_list(*(lookup for _, lookup in _SOURCES))
-    for values in rows.iterator(chunk_size=_ITERATOR_CHUNK):
-        record = dict(zip(_SOURCE_KEYS, values, strict=True))
-        created, expires = record["CreationTime"], record["Expiration"]
-        record["LifetimeInSeconds"] = (
-            int((expires - created).total_seconds()) if created and expires else None
-        )
-        for column in (
-            "NumberOfSimilarHITs",
-            "LifetimeApprovalRate",
-            "Last30DaysApprovalRate",
-            "Last7DaysApprovalRate",
-        ):
-            record[column] = None
-        record["Input"] = _inputs(record["Input"])
-        if not isinstance(record["Answer"], dict):
-            record["Answer"] = {}
-        yield record
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return java_date(value)
-    if isinstance(value, Decimal):
-        return f"${value:.2f}"
-    return csv_safe(_text(value))
-
-
-class _Chunker:
-    """A csv.writer over a reusable buffer; ``take()`` returns what was written since last time."""
-
-    def __init__(self) -> None:
-        self.buffer = io.StringIO()
-        # QUOTE_ALL: the website quotes every value; \r\n is RFC 4180's line break.
-        self.writer = csv.writer(self.buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-
-    def take(self) -> str:
-        text = self.buffer.getvalue()
-        self.buffer.seek(0)
-        self.buffer.truncate(0)
-        return text
-
-
-def iter_results_csv(assignments: QuerySet[Assignment]) -> Iterator[str]:
-    """Yield the batch results CSV of ``assignments`` as text chunks: the header line alone first,
-    then rows in the queryset's order, several per chunk. For ``StreamingHttpResponse``.
-
-    Two queries whatever the row count (one pass for the ``Input.*`` / ``Answer.*`` column union,
-    one streamed pass with the HIT, HIT type and worker joined in), and memory independent of the
-    row count. The queryset is not evaluated until the first chunk is requested. Callers scope it
-    (account, HIT type, batch, filter): everything it yields is exported.
-    """
-    input_names, answer_names = _column_union(assignments)
-    out = _Chunker()
-    out.writer.writerow(
-        [
-            *BASE_COLUMNS,
-            *(csv_safe(f"Input.{name}") for name in input_names),
-            *(csv_safe(f"Answer.{name}") for name in answer_names),
-            *DECISION_COLUMNS,
-        ]
-    )
-    yield out.take()
-    pending = 0
-    hit_key: tuple[Any, ...] | None = None
-    hit_cells: list[str] = []
-    for record in _records(assignments):
-        # Assignments of one HIT usually come together: format its columns (dates, the reward)
-        # once per run of rows rather than once per row.
-        key = tuple(record[column] for column in _HIT_COLUMNS)
-        if key != hit_key:
-            hit_key, hit_cells = key, [_csv_cell(value) for value in key]
-        inputs, answers = record["Input"], record["Answer"]
-        out.writer.writerow(
-            [
-                *hit_cells,
-                *(_csv_cell(record[column]) for column in _ASSIGNMENT_COLUMNS),
-                *(csv_safe(inputs.get(name, "")) for name in input_names),
-                *(_csv_cell(answers.get(name)) for name in answer_names),
-                "",  # Approve
-                "",  # Reject
-            ]
-        )
-        pending += 1
-        if pending >= _ROWS_PER_CHUNK:
-            yield out.take()
-            pending = 0
-    if pending:
-        yield out.take()
-
-
-def _json_line(obj: dict[str, Any]) -> str:
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    # JSON allows raw U+2028/U+2029 inside strings, but many line readers (Python's splitlines,
-    # JavaScript before ES2019) treat them as line breaks: escape them so one record stays one line.
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
-
-
-def iter_results_jsonl(assignments: QuerySet[Assignment]) -> Iterator[str]:
-    """Yield one JSON object per assignment, one per line (``\\n``-terminated), several per chunk.
-
-    Keys are the CSV's column names (without Approve / Reject) plus ``"Input"`` (name -> value) and
-    ``"Answer"`` (field -> str or list of str, as stored). Times are ISO 8601 in UTC, ``Reward``
-    is a decimal string (``"0.25"``), unknown values are null. Values are exact: no CSV-injection
-    prefix, since JSON is not opened by spreadsheets. One query, flat memory.
-    """
-    chunk: list[str] = []
-    for values in _records(assignments):
-        record: dict[str, Any] = {}
-        for key in (*BASE_COLUMNS, "Input", "Answer"):
-            value = values[key]
-            if isinstance(value, datetime):
-                value = _iso(value)
-            elif isinstance(value, Decimal):
-                value = f"{value:.2f}"
-            record[key] = value
-        chunk.append(_json_line(record))
-        if len(chunk) >= _ROWS_PER_CHUNK:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
-
-
-# --- the upload ----------------------------------------------------------------------------------
 
 Action = Literal["approve", "reject"]
 
@@ -516,14 +203,14 @@ def _classify(line: int, assignment_id: str, approve: str, reject: str) -> _Row:
                     "reason the worker will see in the Reject column"
                 ),
             )
-        if _feedback_length(reject) > FEEDBACK_MAX_LENGTH:
+        if _feedback_length(reject) > MAX_FEEDBACK:
             return _Row(
                 line,
                 assignment_id,
                 "invalid",
                 problem=(
                     f"the Reject reason is {_feedback_length(reject)} characters; MTurk accepts "
-                    f"at most {FEEDBACK_MAX_LENGTH}"
+                    f"at most {MAX_FEEDBACK}"
                 ),
             )
         if _FEEDBACK_FORBIDDEN.search(reject):
@@ -844,8 +531,8 @@ def _plan_row(plan: UploadPlan, row: _Row, found: dict[str, Any] | None, now: da
             RowIssue(
                 line,
                 assignment_id,
-                "rejected, and submitted more than 30 days ago: MTurk allows overriding a "
-                f"rejection only until {deadline}",
+                f"rejected, and submitted more than {OVERRIDE_WINDOW.days} days ago: MTurk allows "
+                f"overriding a rejection only until {deadline}",
             )
         )
         return
