@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -8,6 +8,17 @@ from django.db import models
 
 from dashboard.enums import Environment
 from dashboard.models import RequesterAccount
+
+FieldT = TypeVar("FieldT", bound=forms.Field)
+
+
+def typed_field(form: forms.BaseForm, name: str, kind: type[FieldT]) -> FieldT:
+    """`form.fields[name]` as the field class it was declared with (`fields` holds plain Fields as
+    far as the type checker knows), for forms that fill in choices or querysets at run time."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"Field {name!r} is a {type(field).__name__}, not a {kind.__name__}.")
+    return field
 
 
 def https_url_fields(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -63,7 +74,8 @@ class RequesterAccountForm(forms.ModelForm):
             ].help_text = "A secret is stored. Write-only: leave blank to keep it."
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         has_secret = bool(cleaned.get("aws_secret_access_key")) or (
             self.instance.pk and self.instance.has_secret_access_key
         )
@@ -109,3 +121,7 @@ class LiveAccountConfirmForm(forms.Form):
                 "Type the account name exactly to confirm this on a live account."
             )
         return typed
+
+    def problem(self) -> str:
+        """Why the confirmation was refused (after `is_valid()` said False)."""
+        return " ".join(str(message) for message in self.errors.get("confirm_name", []))

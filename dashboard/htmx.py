@@ -20,7 +20,7 @@ def wants_fragment(request: HttpRequest) -> bool:
     """An htmx request, but not a history restore: when the back button finds no snapshot in its
     cache, htmx asks again for the pushed URL and needs the whole page."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def page_or_fragment(request: HttpRequest, template_name: str, partial: str) -> str:

@@ -9,14 +9,15 @@ from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+    from django.contrib.auth.models import User
 
     from dashboard.models import RequesterAccount
 
 
 class DashboardRequest(HttpRequest):
     htmx: HtmxDetails
-    user: User | AnonymousUser
+    # Every view that takes this request is behind login_required.
+    user: User
     # Set by account_for_user once the user may see the account; read by the base template.
     account: RequesterAccount
     account_actions: frozenset[str]

@@ -129,7 +129,7 @@ class RequesterAccount(models.Model):
 
     @property
     def effective_endpoint_url(self) -> str:
-        return self.endpoint_url or DEFAULT_ENDPOINTS.get(self.environment, "")
+        return self.endpoint_url or DEFAULT_ENDPOINTS.get(Environment(self.environment), "")
 
     @property
     def has_secret_access_key(self) -> bool:

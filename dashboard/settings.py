@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -128,7 +129,7 @@ TEMPLATES = [
 # --- Database ------------------------------------------------------------------------------------
 
 
-def _database_from_env() -> dict:
+def _database_from_env() -> dict[str, Any]:
     url = env_str("DATABASE_URL").strip()
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -150,7 +151,7 @@ def _database_from_env() -> dict:
         raise ImproperlyConfigured(
             "DATABASE_URL names no database (expected e.g. postgres://user:pass@host:5432/dbname)."
         )
-    return config
+    return dict(config)
 
 
 DATABASES = {"default": _database_from_env()}

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from dashboard.forms import typed_field
 from hits.enums import AssignmentStatus, DecisionAction
 from hits.models import Batch, HITType
 from hits.rules import MAX_FEEDBACK
@@ -38,7 +39,10 @@ class GridFilterForm(forms.Form):
     contains = forms.CharField(required=False, max_length=200, label="Answer contains")
     sort = forms.ChoiceField(choices=GRID_SORTS, required=False)
     page_size = forms.TypedChoiceField(
-        choices=PAGE_SIZES, coerce=int, required=False, empty_value=25
+        choices=PAGE_SIZES,
+        coerce=int,
+        required=False,
+        empty_value=25,  # type: ignore[arg-type]  # Django takes any value; the stubs say str
     )
 
     batch = forms.ModelChoiceField(
@@ -51,12 +55,13 @@ class GridFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         batches = hit_type.batches.order_by("-first_seen_at", "-pk")
         if batches.exists():
-            self.fields["batch"].queryset = batches
+            typed_field(self, "batch", forms.ModelChoiceField).queryset = batches
         else:  # most studies have no batches: no empty choice to show
             del self.fields["batch"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         low, high = cleaned.get("work_time_min"), cleaned.get("work_time_max")
         if low is not None and high is not None and low > high:
             self.add_error("work_time_max", "Must be at least the minimum.")
@@ -127,7 +132,8 @@ class DecisionForm(forms.Form):
         self.reasons = reasons
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         reason_id = cleaned.get("saved_reason")
         if reason_id and self.reasons is not None:
             reason = self.reasons.filter(pk=reason_id).first()
@@ -159,10 +165,13 @@ class BulkDecisionForm(DecisionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         posted = self.data.getlist("selected") if hasattr(self.data, "getlist") else []
-        self.fields["selected"].choices = [(value, value) for value in posted]
+        typed_field(self, "selected", forms.ChoiceField).choices = [
+            (value, value) for value in posted
+        ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("scope") == "selected" and not cleaned.get("selected"):
             self.add_error(
                 "selected", "Tick at least one row, or choose every row matching the filter."
@@ -178,7 +187,7 @@ class ColumnsForm(forms.Form):
     def __init__(self, *args: Any, fields: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.answer_fields = fields
-        self.fields["columns"].choices = [(f, f) for f in fields]
+        typed_field(self, "columns", forms.ChoiceField).choices = [(f, f) for f in fields]
         for name in fields:
             # Lenient on purpose: a position that is not a number just leaves the column unnumbered.
             self.fields[f"position_{name}"] = forms.CharField(required=False, max_length=10)

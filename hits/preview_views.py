@@ -9,12 +9,13 @@ frame-ancestors 'self'), so the HIT page can show the preview in a plain iframe.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from dashboard.enums import Action
+from dashboard.http import DashboardRequest
 from dashboard.permissions import account_for_user
 from hits.enums import QuestionKind
 from hits.models import HIT, Assignment
@@ -24,7 +25,7 @@ from hits.preview.build import build_preview
 @require_GET
 @login_required
 @xframe_options_sameorigin
-def hit_preview(request: HttpRequest, slug: str, hit_id: str) -> HttpResponse:
+def hit_preview(request: DashboardRequest, slug: str, hit_id: str) -> HttpResponse:
     return _preview_page(request, slug, hit_id, None)
 
 
@@ -32,13 +33,13 @@ def hit_preview(request: HttpRequest, slug: str, hit_id: str) -> HttpResponse:
 @login_required
 @xframe_options_sameorigin
 def assignment_replay(
-    request: HttpRequest, slug: str, hit_id: str, assignment_id: str
+    request: DashboardRequest, slug: str, hit_id: str, assignment_id: str
 ) -> HttpResponse:
     return _preview_page(request, slug, hit_id, assignment_id)
 
 
 def _preview_page(
-    request: HttpRequest, slug: str, hit_id: str, assignment_id: str | None
+    request: DashboardRequest, slug: str, hit_id: str, assignment_id: str | None
 ) -> HttpResponse:
     account = account_for_user(request, slug, Action.PREVIEW)
     # Both lookups are scoped to the account (and the assignment to the HIT): an id from another

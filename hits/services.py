@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -316,9 +317,7 @@ def open_decisions(queryset: QuerySet[Decision]) -> QuerySet[Decision]:
 
 def _send_after_commit(decisions: Iterable[Decision]) -> None:
     for decision in decisions:
-        transaction.on_commit(
-            lambda pk=decision.pk: enqueue_task(Decision.execute_task, intent_id=pk)
-        )
+        transaction.on_commit(partial(enqueue_task, Decision.execute_task, intent_id=decision.pk))
 
 
 def decide_one(
@@ -443,7 +442,7 @@ def decide_from_upload(
     """Carry out an uploaded decisions file, once: planned again now (the mirror may have moved
     since the preview), its decisions recorded under one job. A second call (a double click)
     returns the job of the first. Raises UploadRefused when nothing is left to do."""
-    if upload.job_id:
+    if upload.job is not None:
         return upload.job
     plan = upload_plan.parse_decisions_csv(
         account=account,
@@ -464,7 +463,10 @@ def decide_from_upload(
         # Claim the upload so a double-clicked confirmation runs it once.
         if ResultsUpload.objects.filter(pk=upload.pk, job__isnull=True).update(job=job) != 1:
             transaction.set_rollback(True)
-            return ResultsUpload.objects.select_related("job").get(pk=upload.pk).job
+            first = ResultsUpload.objects.select_related("job").get(pk=upload.pk).job
+            if first is None:  # the job that claimed it was deleted meanwhile
+                raise UploadRefused("The file is being carried out already; see the jobs page.")
+            return first
         by_pk = Assignment.objects.in_bulk([row.assignment_pk for row in plan.rows])
         for action in (DecisionAction.APPROVE, DecisionAction.OVERRIDE, DecisionAction.REJECT):
             for feedback in sorted({row.feedback for row in plan.rows}):

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +29,7 @@ from mturk import records
 from mturk.answers import parse_answers, question_kind
 from mturk.batches import BatchLabel, batch_of
 from mturk.errors import NotFound
+from mturk.gateway import MTurkGateway
 from workers.models import Worker
 
 logger = logging.getLogger(__name__)
@@ -288,6 +289,8 @@ def upsert_hits(
     }
     to_create, to_update, changed_ids = [], [], set()
     for record in hit_records:
+        if record.hit_type_id is None:
+            raise ValueError(f"MTurk listed HIT {record.hit_id} without its HITTypeId.")
         hit_type = hit_types[record.hit_type_id]
         label = batch_of(record.requester_annotation)
         batch = batches.get((hit_type.pk, label.key)) if label else None
@@ -458,18 +461,18 @@ def _needs_assignments(hit: HIT, changed_ids: set[str], local_counts: dict[int, 
 def sync_hit_page(
     *,
     account: RequesterAccount,
-    gateway: Any,
+    gateway: MTurkGateway,
     hit_records: Sequence[records.HIT],
     force_assignments: bool = False,
 ) -> SyncCounts:
     """Upsert one page of HITs and, for those that need it, all their assignments, in one transaction."""
     with transaction.atomic():
         hits, counts, changed_ids = upsert_hits(account=account, hit_records=hit_records)
-        local_counts = dict(
+        local_counts: dict[int, int] = dict(
             Assignment.objects.filter(hit__in=hits.values())
-            .values("hit")
+            .values("hit_id")
             .annotate(n=Count("pk"))
-            .values_list("hit", "n")
+            .values_list("hit_id", "n")
         )
         stale = [
             hit
@@ -489,7 +492,7 @@ def sync_hit_page(
 OnPage = Callable[[SyncCounts], None]
 
 
-def fetch_assignments(gateway: Any, hit_ids: Sequence[str]) -> list[records.Assignment]:
+def fetch_assignments(gateway: MTurkGateway, hit_ids: Sequence[str]) -> list[records.Assignment]:
     """ListAssignmentsForHIT for each HIT, a few at a time: the calls are bound by client and
     network latency, not by the CPU, and the account's rate limiter still paces them all. The
     result is in the order of `hit_ids`, whatever order the calls finish in."""
@@ -504,12 +507,16 @@ def fetch_assignments(gateway: Any, hit_ids: Sequence[str]) -> list[records.Assi
         return [record for batch in pool.map(fetch, hit_ids) for record in batch]
 
 
+# The statuses ListReviewableHITs takes (HITStatus.REVIEWABLE and REVIEWING), as the gateway types them.
+REVIEW_STATUSES: tuple[Literal["Reviewable"], Literal["Reviewing"]] = ("Reviewable", "Reviewing")
+
+
 def sync_reviewable(
-    *, account: RequesterAccount, gateway: Any, on_page: OnPage | None = None
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None = None
 ) -> SyncCounts:
     """ListReviewableHITs (both Reviewable and Reviewing), then the assignments of those that moved."""
     total = SyncCounts()
-    for status in (HITStatus.REVIEWABLE, HITStatus.REVIEWING):
+    for status in REVIEW_STATUSES:
         for page in gateway.iter_reviewable_hit_pages(status=status):
             total.add(sync_hit_page(account=account, gateway=gateway, hit_records=page))
             if on_page:
@@ -520,7 +527,7 @@ def sync_reviewable(
 def sync_full(
     *,
     account: RequesterAccount,
-    gateway: Any,
+    gateway: MTurkGateway,
     force_assignments: bool = False,
     on_page: OnPage | None = None,
 ) -> SyncCounts:
@@ -560,7 +567,7 @@ def mark_disposed_except(*, account: RequesterAccount, seen_hit_ids: set[str]) -
     return disposed
 
 
-def sync_one_hit(*, account: RequesterAccount, gateway: Any, hit_id: str) -> SyncCounts:
+def sync_one_hit(*, account: RequesterAccount, gateway: MTurkGateway, hit_id: str) -> SyncCounts:
     """GetHIT and all its assignments (used when a notification names the HIT)."""
     try:
         record = gateway.get_hit(hit_id=hit_id)

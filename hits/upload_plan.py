@@ -351,7 +351,7 @@ def _lookup(base: QuerySet[Assignment], ids: list[str]) -> dict[str, dict[str, A
             "hit__max_assignments",
             "hit__disposed_at",
         ):
-            found[row["assignment_id"]] = row
+            found[row["assignment_id"]] = dict(row)
     return found
 
 

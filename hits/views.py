@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +22,8 @@ from django_htmx.http import HttpResponseStopPolling
 from dashboard.enums import Action, JobKind
 from dashboard.forms import LiveAccountConfirmForm
 from dashboard.htmx import page_or_fragment, vary_on_htmx
-from dashboard.models import Job
+from dashboard.http import DashboardRequest
+from dashboard.models import Job, RequesterAccount
 from dashboard.permissions import account_for_user
 from hits import results_export, review, services, upload_plan
 from hits.enums import DecisionAction, DecisionState
@@ -34,10 +38,10 @@ from hits.forms import (
     StudyFilterForm,
 )
 from hits.grid_rows import grid_rows, render_grid_rows, row_values
-from hits.models import HIT, Assignment, Decision, HITType, ResultsUpload
+from hits.models import HIT, Assignment, Batch, Decision, HITType, ResultsUpload
 
 
-def _query(request: HttpRequest) -> str:
+def _query(request: DashboardRequest) -> str:
     """The query string without the page number, for pagination links that keep the filter."""
     query = request.GET.copy()
     query.pop("page", None)
@@ -50,7 +54,7 @@ def _query(request: HttpRequest) -> str:
 @vary_on_htmx
 @require_GET
 @login_required
-def study_list(request: HttpRequest, slug: str) -> HttpResponse:
+def study_list(request: DashboardRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug)
     form = StudyFilterForm(request.GET or None)
     studies = review.studies(account)
@@ -65,7 +69,13 @@ def study_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _progress_list(
-    request: HttpRequest, account: object, form: object, rows: object, *, group: str, name: str
+    request: DashboardRequest,
+    account: RequesterAccount,
+    form: forms.Form,
+    rows: QuerySet[HITType] | QuerySet[Batch],
+    *,
+    group: str,
+    name: str,
 ) -> HttpResponse:
     """A page of studies or batches (`rows`, with hits.review's progress columns) and what each
     cost so far; hits/<name>_list.html, or its <name>-table fragment for htmx."""
@@ -85,7 +95,7 @@ def _progress_list(
 @vary_on_htmx
 @require_GET
 @login_required
-def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResponse:
+def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
     """The review grid: one row per assignment, a column per chosen answer field."""
     account = account_for_user(request, slug)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
@@ -96,7 +106,8 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
     assignments = review.filtered_assignments(hit_type, filters, analysis)
     page = Paginator(assignments, filters.get("page_size") or 25).get_page(request.GET.get("page"))
     columns = review.grid_columns(request.user, hit_type, analysis.fields)
-    rows = grid_rows(row_values(page.object_list))
+    # A page of a queryset holds the sliced queryset itself.
+    rows = grid_rows(row_values(cast(QuerySet[Assignment], page.object_list)))
     can_review = Action.REVIEW in request.account_actions
     # A worker's rows, within the batch when the page shows one.
     worker_link = f"?batch={batch.pk}&worker=" if batch else "?worker="
@@ -144,7 +155,7 @@ def study_detail(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespo
 
 @require_POST
 @login_required
-def study_columns(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResponse:
+def study_columns(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
     """Save which answer columns this user sees (and in which order) for the HIT type."""
     account = account_for_user(request, slug)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
@@ -158,7 +169,7 @@ def study_columns(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResp
 @vary_on_htmx
 @require_GET
 @login_required
-def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
+def batch_list(request: DashboardRequest, slug: str) -> HttpResponse:
     """Batches (HITs of a study published together) with their progress and cost so far."""
     account = account_for_user(request, slug)
     form = BatchFilterForm(request.GET or None)
@@ -180,7 +191,7 @@ def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
 @vary_on_htmx
 @require_GET
 @login_required
-def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
+def hit_list(request: DashboardRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug)
     form = HITFilterForm(request.GET or None)
     hits = HIT.objects.filter(account=account).select_related("hit_type", "batch")
@@ -199,7 +210,7 @@ def hit_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def hit_detail(request: HttpRequest, slug: str, hit_id: str) -> HttpResponse:
+def hit_detail(request: DashboardRequest, slug: str, hit_id: str) -> HttpResponse:
     """A HIT: its question (preview), and its assignments side by side."""
     account = account_for_user(request, slug)
     hit = get_object_or_404(
@@ -222,7 +233,7 @@ def hit_detail(request: HttpRequest, slug: str, hit_id: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def search(request: HttpRequest, slug: str) -> HttpResponse:
+def search(request: DashboardRequest, slug: str) -> HttpResponse:
     """One box for a HIT id, an assignment id or a worker id."""
     account = account_for_user(request, slug)
     q = (request.GET.get("q") or "").strip()[:64]
@@ -277,12 +288,16 @@ def _assignment_for(account: object, assignment_id: str) -> Assignment:
 
 
 def _row_context(
-    request: HttpRequest, account: object, assignment: Assignment, **extra: object
+    request: DashboardRequest,
+    account: RequesterAccount,
+    assignment: Assignment,
+    status: services.DecisionStatus | None = None,
+    **extra: object,
 ) -> dict[str, object]:
     return {
         "account": account,
         "a": assignment,
-        "d": services.decision_statuses([assignment])[0],
+        "d": status or services.decision_statuses([assignment])[0],
         "can_review": Action.REVIEW in request.account_actions,
         "reasons": account.rejection_reasons.all(),
         **extra,
@@ -291,22 +306,23 @@ def _row_context(
 
 @require_GET
 @login_required
-def assignment_status(request: HttpRequest, slug: str, assignment_id: str) -> HttpResponse:
+def assignment_status(request: DashboardRequest, slug: str, assignment_id: str) -> HttpResponse:
     """The decision cell of one assignment; polled while a decision is on its way to MTurk."""
     account = account_for_user(request, slug)
     assignment = _assignment_for(account, assignment_id)
+    status = services.decision_statuses([assignment])[0]
     context = _row_context(
-        request, account, assignment, open_reject=request.GET.get("reject") == "1"
+        request, account, assignment, status, open_reject=request.GET.get("reject") == "1"
     )
     response = render(request, "hits/includes/decision_cell.html", context)
-    if context["d"].open_decision is None and request.htmx:
+    if status.open_decision is None and request.htmx:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
 
 @require_POST
 @login_required
-def assignment_decide(request: HttpRequest, slug: str, assignment_id: str) -> HttpResponse:
+def assignment_decide(request: DashboardRequest, slug: str, assignment_id: str) -> HttpResponse:
     """Approve, reject or undo a rejection of one assignment (htmx swaps the decision cell)."""
     account = account_for_user(request, slug, Action.REVIEW)
     assignment = _assignment_for(account, assignment_id)
@@ -334,7 +350,7 @@ def assignment_decide(request: HttpRequest, slug: str, assignment_id: str) -> Ht
 
 @require_POST
 @login_required
-def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResponse:
+def bulk_decide(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
     """Step 1 shows what will happen (count, cost, live-account confirmation); step 2 (`go`) records
     the decisions and starts the job that carries them out."""
     account = account_for_user(request, slug, Action.REVIEW)
@@ -379,7 +395,7 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
     if not data["go"]:
         return render(request, "hits/bulk_confirm.html", context)
     if not confirm.is_valid():
-        context["confirm_error"] = confirm.errors["confirm_name"][0]
+        context["confirm_error"] = confirm.problem()
         return render(request, "hits/bulk_confirm.html", context)
     if plan.count == 0:
         messages.warning(
@@ -400,7 +416,7 @@ def bulk_decide(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRespon
 
 @require_GET
 @login_required
-def decision_results(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def decision_results(request: DashboardRequest, slug: str, pk: int) -> HttpResponse:
     """What a bulk decision job did, with every failure and why."""
     account = account_for_user(request, slug)
     job = get_object_or_404(Job, account=account, pk=pk, kind=JobKind.REVIEW_DECIDE)
@@ -425,7 +441,9 @@ def decision_results(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def results_download(request: HttpRequest, slug: str, hit_type_id: str) -> StreamingHttpResponse:
+def results_download(
+    request: DashboardRequest, slug: str, hit_type_id: str
+) -> StreamingHttpResponse:
     """The study's results (optionally filtered like the grid) in the Requester website's batch
     results format, or as JSON lines with ?format=jsonl. Streamed: memory stays flat."""
     account = account_for_user(request, slug, Action.EXPORT)
@@ -454,7 +472,7 @@ def results_download(request: HttpRequest, slug: str, hit_type_id: str) -> Strea
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def results_upload(request: HttpRequest, slug: str, hit_type_id: str) -> HttpResponse:
+def results_upload(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
     """Upload a marked results file: shows what would happen; nothing changes until confirmed."""
     account = account_for_user(request, slug, Action.REVIEW)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
@@ -482,7 +500,7 @@ def results_upload(request: HttpRequest, slug: str, hit_type_id: str) -> HttpRes
 @require_POST
 @login_required
 def results_upload_confirm(
-    request: HttpRequest, slug: str, hit_type_id: str, upload_id: int
+    request: DashboardRequest, slug: str, hit_type_id: str, upload_id: int
 ) -> HttpResponse:
     """Carry out an uploaded file: planned again now (the mirror may have moved), once."""
     account = account_for_user(request, slug, Action.REVIEW)
@@ -493,11 +511,11 @@ def results_upload_confirm(
         pk=upload_id,
         uploaded_by=request.user,
     )
-    if upload.job_id:
+    if upload.job is not None:
         return redirect(upload.job)
     confirm = LiveAccountConfirmForm(request.POST, account=account)
     if not confirm.is_valid():
-        messages.error(request, confirm.errors["confirm_name"][0])
+        messages.error(request, confirm.problem())
         return redirect("results-upload", slug=account.slug, hit_type_id=hit_type_id)
     try:
         job = services.decide_from_upload(account=account, upload=upload, requested_by=request.user)

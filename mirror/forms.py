@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from dashboard.enums import SyncKind
+from dashboard.forms import typed_field
 from dashboard.models import RequesterAccount
 from mirror.notification_setup import ALL_EVENT_TYPES, DEFAULT_EVENT_TYPES
 
@@ -35,12 +36,14 @@ class NotificationSettingsForm(forms.Form):
     def __init__(self, *args: Any, account: RequesterAccount, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
-        self.fields["hit_type_ids"].choices = [
+        typed_field(self, "hit_type_ids", forms.ChoiceField).choices = [
             (ht.hit_type_id, f"{ht.title or ht.hit_type_id} ({ht.hit_type_id})")
             for ht in account.hit_types.order_by("title")
         ]
-        self.fields["event_types"].choices = [(name, name) for name in ALL_EVENT_TYPES]
-        self.fields["event_types"].initial = DEFAULT_EVENT_TYPES
+        typed_field(self, "event_types", forms.ChoiceField).choices = [
+            (name, name) for name in ALL_EVENT_TYPES
+        ]
+        typed_field(self, "event_types", forms.ChoiceField).initial = DEFAULT_EVENT_TYPES
 
     def clean_transport(self) -> str:
         transport = self.cleaned_data["transport"]

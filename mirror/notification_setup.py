@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from dashboard.enums import AuditOutcome, Environment
@@ -29,6 +29,18 @@ DEFAULT_EVENT_TYPES = [
 ALL_EVENT_TYPES = DEFAULT_EVENT_TYPES + ["HITCreated", "HITExtended", "HITDisposed"]
 # The service principal MTurk sends notifications as.
 MTURK_PRINCIPAL = "mturk-requester.amazonaws.com"
+
+
+Transport = Literal["SQS", "SNS"]
+
+
+def transport_named(name: str) -> Transport:
+    """The transport a form chose, as the gateway's type (forms offer only these two)."""
+    if name == "SQS":
+        return "SQS"
+    if name == "SNS":
+        return "SNS"
+    raise ValueError(f"Unknown notification transport {name!r}.")
 
 
 def destination_for(account: RequesterAccount, transport: str) -> str:
@@ -62,7 +74,7 @@ def configure_hit_type(
         gateway.update_notification_settings(
             hit_type_id=hit_type.hit_type_id,
             destination=destination,
-            transport=transport,
+            transport=transport_named(transport),
             event_types=event_types,
             active=active,
         )
@@ -108,7 +120,9 @@ def send_test_event(
     parameters = {"transport": transport, "destination": destination, "event_type": event_type}
     try:
         gateway.send_test_event_notification(
-            destination=destination, transport=transport, test_event_type=event_type
+            destination=destination,
+            transport=transport_named(transport),
+            test_event_type=event_type,
         )
     except MTurkError as exc:
         record_audit_event(

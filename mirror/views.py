@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.enums import Action, JobKind
+from dashboard.enums import Action, JobKind, SyncKind
 from dashboard.http import DashboardRequest
 from dashboard.jobs import start_job
 from dashboard.models import RequesterAccount
@@ -45,7 +45,7 @@ def sync_now(request: DashboardRequest, slug: str) -> HttpResponse:
     job = start_job(
         account=account,
         kind=JobKind.SYNC,
-        title=f"Sync now: {dict(form.fields['kind'].choices)[kind].lower()}",
+        title=f"Sync now: {SyncKind(kind).label.lower()}",
         parameters={"kind": kind},
         created_by=request.user,
     )

@@ -305,7 +305,8 @@ def render_question_form(xml: str, answers: Answers | None = None) -> str:
     """
     root, error = parse_xml(xml or "")
     if root is None or local_name(root.tag) != "QuestionForm":
-        problem = error or f"expected <QuestionForm>, got <{local_name(root.tag)}>"
+        got = "nothing" if root is None else f"<{local_name(root.tag)}>"
+        problem = error or f"expected <QuestionForm>, got {got}"
         return _document(
             f'<p class="unsupported">This QuestionForm could not be read: {_e(problem)}</p>'
             f"<pre>{_e(xml or '')}</pre>"

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from dashboard.models import RequesterAccount
 from mturk import records
+from mturk.gateway import MTurkGateway
 from qualifications.models import Qualification, QualificationRequest, QualificationType
 
 TYPE_FIELDS = [
@@ -76,7 +77,7 @@ def _upsert(
     return {"created": len(new), "updated": len(changed), "removed": removed}
 
 
-def sync_qualifications(*, account: RequesterAccount, gateway: Any) -> dict[str, int]:
+def sync_qualifications(*, account: RequesterAccount, gateway: MTurkGateway) -> dict[str, int]:
     """Our qualification types (MustBeOwnedByCaller), every worker's score in each, and pending
     requests. Types MTurk no longer lists (deleted) are removed with their scores."""
     types: dict[str, dict[str, Any]] = {}
@@ -95,10 +96,10 @@ def sync_qualifications(*, account: RequesterAccount, gateway: Any) -> dict[str,
     totals = {"types": len(types), "scores": 0, "requests": 0}
     for qtype in QualificationType.objects.filter(account=account):
         scores: dict[str, dict[str, Any]] = {}
-        for page in gateway.iter_workers_with_qualification_pages(
+        for score_page in gateway.iter_workers_with_qualification_pages(
             qualification_type_id=qtype.qualification_type_id
         ):
-            for q in page:
+            for q in score_page:
                 scores[q.worker_id] = {
                     "integer_value": q.integer_value,
                     "locale": dict(q.locale or {}),
@@ -106,10 +107,10 @@ def sync_qualifications(*, account: RequesterAccount, gateway: Any) -> dict[str,
                     "grant_time": q.grant_time,
                 }
         requests: dict[str, dict[str, Any]] = {}
-        for page in gateway.iter_qualification_request_pages(
+        for request_page in gateway.iter_qualification_request_pages(
             qualification_type_id=qtype.qualification_type_id
         ):
-            for r in page:
+            for r in request_page:
                 requests[r.qualification_request_id] = {
                     "worker_id": r.worker_id,
                     "test": r.test or "",
