@@ -10,6 +10,7 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist once apps load.
         from console import demo
         from dashboard.enums import JobKind
         from dashboard.jobs import register_job_handler

@@ -9,6 +9,8 @@ import sys
 import threading
 from types import FrameType
 
+from emulator.server import EmulatorServer
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -28,8 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    from emulator.server import EmulatorServer
-
     server = EmulatorServer(
         host=args.host,
         port=args.port,

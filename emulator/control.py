@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from emulator import crowd
+from emulator.answering import answers_to_xml
 from emulator.operations.hits import _create, find_or_create_hit_type
 from emulator.operations.qualifications import (
     get_type,
@@ -394,8 +395,6 @@ def worker_request_qualification(
 
 
 def _answers_xml(answers: dict[str, Any]) -> str:
-    from emulator.answering import answers_to_xml
-
     return answers_to_xml(answers)
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
+from emulator import answering
+from emulator.operations.qualifications import grant, request_qualification
 from emulator.state import ACCEPTED, HIT, Worker
 
 if TYPE_CHECKING:
@@ -86,8 +88,6 @@ def configure(
 ) -> list[Worker]:
     """Add `count` random workers (profiles drawn from `mix`) and/or the given worker specs
     (updating existing ids). A spec may grant qualifications: {"qualifications": {qtid: value}}."""
-    from emulator.operations.qualifications import grant
-
     added = []
     for spec in workers or []:
         existing = emu.state.workers.get(spec.get("WorkerId", ""))
@@ -181,8 +181,6 @@ def _pick(emu: Emulator, worker: Worker) -> HIT | None:
 
 def _maybe_request_qualification(emu: Emulator, worker: Worker, hit: HIT) -> None:
     """A worker kept out by a requestable qualification may ask for it (taking its test)."""
-    from emulator.operations.qualifications import request_qualification
-
     hit_type = emu.state.hit_types[hit.hit_type_id]
     for requirement in hit_type.qualification_requirements:
         qt = emu.state.qualification_types.get(requirement["QualificationTypeId"])
@@ -226,8 +224,6 @@ def generate(
     spec: Mapping[str, Any] | None,
     params: Mapping[str, str] | None,
 ) -> str:
-    from emulator import answering
-
     try:
         return answering.generate_answer(
             question,

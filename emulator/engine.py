@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from emulator import crowd, review_policies
 from emulator import requirements as reqs
 from emulator.clock import Clock
 from emulator.faults import Faults
@@ -208,8 +209,6 @@ class Emulator:
                 else:
                     self.schedule(when + DAY, "dispose-retry", hit.hit_id)
         elif kind == "worker":
-            from emulator import crowd
-
             worker = state.workers.get(ref)
             if worker and worker.next_action == when:
                 crowd.act(self, worker)
@@ -281,15 +280,11 @@ class Emulator:
         if new == ASSIGNABLE:
             if hit.hit_id not in self._assignable:
                 self._assignable[hit.hit_id] = None
-                from emulator import crowd
-
                 crowd.wake(self)
         else:
             self._assignable.pop(hit.hit_id, None)
         if new == REVIEWABLE and old not in (REVIEWABLE, REVIEWING):
             self.emit("HITReviewable", hit)
-            from emulator import review_policies
-
             review_policies.apply_hit_policy(self, hit)
 
     def assignable_hits(self) -> list[str]:
@@ -474,8 +469,6 @@ class Emulator:
         hit.n_submitted += 1
         self.schedule(a.auto_approval_time, "autoapprove", a.assignment_id)
         self.emit("AssignmentSubmitted", hit, a.assignment_id)
-        from emulator import review_policies
-
         review_policies.apply_assignment_policy(self, hit, a)
         self.refresh(hit)
 

@@ -15,11 +15,13 @@ import time
 import uuid
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from emulator import persistence
+from emulator import control, persistence
+from emulator import crowd as crowd_module
 from emulator.engine import Emulator
+from emulator.notifications import Notifier
 from emulator.operations import OPERATIONS, Context, load
 from emulator.protocol import (
     CONTENT_TYPE,
@@ -31,9 +33,6 @@ from emulator.protocol import (
     ThrottlingError,
 )
 from emulator.validation import validate_input
-
-if TYPE_CHECKING:
-    from emulator.notifications import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +140,6 @@ class Handler(BaseHTTPRequestHandler):
         self._control("DELETE")
 
     def _control(self, method: str) -> None:
-        from emulator import control
-
         status, content_type, body = control.handle(
             self.server.app, method, self.path, self._body()
         )
@@ -230,8 +227,6 @@ class EmulatorServer:
         if restored:
             persistence.restore(self.emulator, restored)
         elif crowd:
-            from emulator import crowd as crowd_module
-
             with self.emulator.transaction():
                 crowd_module.configure(self.emulator, count=crowd)
                 crowd_module.start(self.emulator)
@@ -303,11 +298,6 @@ class EmulatorServer:
 
 
 def _make_notifier(server: EmulatorServer) -> Notifier | None:
-    try:
-        from emulator.notifications import Notifier
-    except ImportError:
-        log.warning("emulator.notifications is not available; events are only recorded")
-        return None
     return Notifier(
         rng=random.Random(server.emulator.seed * 31 + 7),
         cert_url=server.base_url + "/_emulator/sns/cert.pem",

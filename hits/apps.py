@@ -8,6 +8,7 @@ class HitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist once apps load.
         from dashboard.enums import JobKind
         from dashboard.jobs import register_job_handler
         from hits import review_jobs

@@ -10,6 +10,7 @@ class MirrorConfig(AppConfig):
     verbose_name = "MTurk mirror"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist once apps load.
         from dashboard.enums import JobKind
         from dashboard.jobs import register_job_handler
         from mirror import jobs

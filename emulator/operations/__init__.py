@@ -1,40 +1,32 @@
-"""The 39 MTurk operations, registered by name. Each takes (emulator, params, context) under the lock."""
+"""The 39 MTurk operations, by name (see registry.py). Importing the operation modules here fills
+the registry, so `OPERATIONS` is complete once this package is imported."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from emulator.operations import (
+    account,
+    assignments,
+    hits,
+    notification_settings,
+    qualifications,
+    workers,
+)
+from emulator.operations.registry import OPERATIONS, Context, Handler
 
-if TYPE_CHECKING:
-    from emulator.engine import Emulator
-
-Handler: TypeAlias = Callable[["Emulator", dict[str, Any], "Context"], dict[str, Any]]
-OPERATIONS: dict[str, Handler] = {}
-
-
-@dataclass
-class Context:
-    request_id: str
-
-
-def operation(name: str) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        OPERATIONS[name] = func
-        return func
-
-    return register
+__all__ = [
+    "OPERATIONS",
+    "Context",
+    "Handler",
+    "account",
+    "assignments",
+    "hits",
+    "load",
+    "notification_settings",
+    "qualifications",
+    "workers",
+]
 
 
 def load() -> dict[str, Handler]:
-    # Importing the modules fills the registry.
-    from emulator.operations import (  # noqa: F401
-        account,
-        assignments,
-        hits,
-        notification_settings,
-        qualifications,
-        workers,
-    )
-
+    """Every operation's handler by name."""
     return OPERATIONS

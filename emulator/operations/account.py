@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.operations import Context, operation
+from emulator.operations.registry import Context, operation
 from emulator.protocol import format_money
 from emulator.state import DISPOSED
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, overload
 
+from emulator import answering
 from emulator.protocol import invalid_param
 
 MAX_QUESTION_BYTES = 65535
@@ -65,8 +66,6 @@ def integer(
 def question(xml: str) -> str:
     if len(xml.encode("utf-8")) > MAX_QUESTION_BYTES:
         raise invalid_param(f"Question must not be longer than {MAX_QUESTION_BYTES} bytes.")
-    from emulator import answering
-
     try:
         return answering.validate_question(xml)
     except ValueError as exc:

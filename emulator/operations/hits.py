@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from emulator import pagination, review_policies
 from emulator import requirements as reqs
-from emulator.operations import Context, operation
 from emulator.operations import checks as ck
+from emulator.operations.registry import Context, operation
 from emulator.protocol import RequestError, invalid_param, parse_money, parse_timestamp
 from emulator.state import DISPOSED, HIT, REVIEWABLE, REVIEWING, SUBMITTED, HITType
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from emulator.operations import Context, operation
+from emulator.operations.registry import Context, operation
 from emulator.protocol import RequestError, invalid_param, iso
 
 if TYPE_CHECKING:

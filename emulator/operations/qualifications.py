@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from emulator import pagination
 from emulator import requirements as reqs
 from emulator.answer_xml import check_answer_key, parse_answers, score_answer_key
-from emulator.operations import Context, operation
 from emulator.operations import checks as ck
+from emulator.operations.registry import Context, operation
 from emulator.protocol import RequestError, epoch, invalid_param, not_found
 from emulator.state import Qualification, QualificationRequest, QualificationType
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator import pagination
-from emulator.operations import Context, operation
 from emulator.operations import checks as ck
+from emulator.operations.registry import Context, operation
 from emulator.protocol import (
     RequestError,
     epoch,
