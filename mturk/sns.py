@@ -12,11 +12,11 @@ SHA256withRSA, both PKCS#1 v1.5.
 Two trust modes:
 
 - real SNS (sandbox / live accounts): the certificate comes from ``SigningCertURL``, which must be
-  ``https://sns.<region>.amazonaws.com[.cn]/<...>.pem``; it is fetched (urllib, 5 s timeout, 64 KiB
-  cap; injectable for tests) and cached by URL. Its validity is checked at the message's Timestamp,
-  not at "now", so a message keeps verifying after AWS rotates certificates and recorded vectors
-  verify in tests. (Replay of old messages is the webhook's job: it dedupes on MessageId/EventDocId;
-  ``max_age`` adds a freshness bound if wanted.)
+  ``https://sns.<region>.amazonaws.com[.cn]/<...>.pem``; it is fetched (:mod:`mturk.fetch`: no
+  redirects, 5 s, 64 KiB cap; injectable for tests) and cached by URL. Its validity is checked at the
+  message's Timestamp, not at "now", so a message keeps verifying after AWS rotates certificates and
+  recorded vectors verify in tests. Replay of old messages is bounded by ``max_age`` (the webhook
+  sets it) and by the webhook's dedupe on MessageId and EventDocId.
 - emulator accounts: a per-account trusted certificate (PEM) is pinned and used whatever
   ``SigningCertURL`` says; the emulator's self-signed certificate has no CA to chain to, so pinning
   is the trust anchor and its validity dates are not checked.
@@ -29,7 +29,6 @@ import binascii
 import datetime as dt
 import re
 import threading
-import urllib.request
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,12 +36,15 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from mturk.fetch import FetchError, fetch
 
 __all__ = [
     "SnsVerificationError",
     "SnsVerifier",
+    "canonical_certificate_pem",
     "default_fetch_certificate",
     "is_trusted_cert_url",
     "is_trusted_subscribe_url",
@@ -140,13 +142,40 @@ def is_trusted_subscribe_url(url: str, *, trusted_base_url: str | None = None) -
 
 
 def default_fetch_certificate(url: str) -> bytes:
-    """GET ``url`` (already host-checked) with a 5 s timeout, refusing more than 64 KiB."""
-    request = urllib.request.Request(url, headers={"User-Agent": "mturk-dashboard-sns-verifier"})
-    with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-        data: bytes = response.read(MAX_CERT_BYTES + 1)
-    if len(data) > MAX_CERT_BYTES:
-        raise SnsVerificationError("signing certificate too large")
-    return data
+    """GET ``url`` (already host-checked): no redirects, 5 s, refusing more than 64 KiB."""
+    try:
+        return fetch(
+            url,
+            headers={"User-Agent": "mturk-dashboard-sns-verifier"},
+            max_bytes=MAX_CERT_BYTES,
+            timeout=FETCH_TIMEOUT,
+        ).body
+    except FetchError as exc:
+        raise SnsVerificationError(f"could not fetch signing certificate: {exc}") from None
+
+
+# Exactly one PEM block and nothing around it: base64 lines between the two markers.
+_ONE_PEM_CERTIFICATE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----"
+)
+
+
+def canonical_certificate_pem(data: bytes | str) -> str:
+    """``data`` as one PEM X.509 certificate, re-encoded; ValueError for anything else.
+
+    Whatever was fetched or pasted is kept only if it is exactly one certificate (surrounding
+    whitespace aside): text around it, a second block, a key or a broken certificate are refused,
+    and what is returned is the certificate re-encoded, so nothing else can ride along into the
+    database or onto a page.
+    """
+    raw = (data.encode("utf-8", "replace") if isinstance(data, str) else data).strip()
+    if not _ONE_PEM_CERTIFICATE.fullmatch(raw):
+        raise ValueError("not exactly one PEM certificate (BEGIN CERTIFICATE ... END CERTIFICATE)")
+    try:
+        certificate = x509.load_pem_x509_certificate(raw)
+    except ValueError:
+        raise ValueError("not a valid X.509 certificate") from None
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def _parse_timestamp(value: Any) -> dt.datetime:

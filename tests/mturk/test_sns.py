@@ -300,3 +300,25 @@ def test_string_to_sign_matches_the_emulator():
     ]:
         message = _emulator_message(kind, subject)
         assert string_to_sign(message) == emulator_string_to_sign(message)
+
+
+def test_canonical_certificate_pem_keeps_exactly_one_certificate():
+    from mturk.sns import canonical_certificate_pem
+
+    pem = _load(VECTORS[0])["cert_pem"]
+    other = _load(VECTORS[-1])["cert_pem"]
+
+    assert canonical_certificate_pem(pem).strip() == pem.strip().replace("\r\n", "\n")
+    assert canonical_certificate_pem(f"\n  {pem}\n\n").startswith("-----BEGIN CERTIFICATE-----")
+    assert canonical_certificate_pem(pem.encode()) == canonical_certificate_pem(pem)
+    for bad in [
+        "",
+        "<html><body>internal page</body></html>",
+        f"internal secret\n{pem}",  # a certificate inside another page: the page must not ride along
+        f"{pem}\nmore text",
+        pem + other,  # two certificates
+        pem.replace("CERTIFICATE", "PRIVATE KEY"),
+        pem[:200] + "\n-----END CERTIFICATE-----",  # broken
+    ]:
+        with pytest.raises(ValueError):
+            canonical_certificate_pem(bad)
