@@ -22,6 +22,7 @@ from dashboard.mturk_access import account_gateway
 from mirror.notification_setup import DEFAULT_EVENT_TYPES, wire_emulator_sns
 from mturk.batches import annotation_for
 from mturk.errors import MTurkError
+from mturk.fetch import fetch
 from mturk.tokens import request_token
 
 DEMO_HITS = 30
@@ -68,15 +69,15 @@ def _wait_until(check: Any, *, seconds: float, what: str) -> None:
 
 
 def _emulator_post(account: RequesterAccount, path: str, body: dict[str, Any]) -> None:
-    url = account.effective_endpoint_url.rstrip("/") + "/_emulator/" + path
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
+    # Through the bounded fetch, like every call the server makes to an account's endpoint.
+    fetch(
+        account.effective_endpoint_url.rstrip("/") + "/_emulator/" + path,
         method="POST",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
+        timeout=10,
+        allow_query=False,
     )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the account's own emulator
-        pass
 
 
 def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:

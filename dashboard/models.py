@@ -19,6 +19,8 @@ from dashboard.enums import (
     IntentState,
     JobState,
 )
+from mturk.fetch import url_problem
+from mturk.sns import canonical_certificate_pem
 from mturk.tokens import request_token
 
 # --- Requester accounts --------------------------------------------------------------------------
@@ -122,6 +124,20 @@ class RequesterAccount(models.Model):
             )
         if self.environment != Environment.EMULATOR and self.endpoint_url.startswith("http://"):
             raise ValidationError({"endpoint_url": "Sandbox and live endpoints must use https."})
+        # The server appends paths to the endpoint and fetches them ("Wire emulator"): a query,
+        # fragment or userinfo would let the URL decide what is fetched.
+        problem = url_problem(self.endpoint_url, allow_query=False) if self.endpoint_url else None
+        if problem:
+            raise ValidationError({"endpoint_url": f"This URL cannot be an endpoint: {problem}."})
+        if self.sns_trusted_certificate.strip():
+            try:
+                self.sns_trusted_certificate = canonical_certificate_pem(
+                    self.sns_trusted_certificate
+                )
+            except ValueError as exc:
+                raise ValidationError(
+                    {"sns_trusted_certificate": f"Paste one PEM certificate: {exc}."}
+                ) from None
 
     @property
     def is_live(self) -> bool:

@@ -5,7 +5,6 @@ print: creating queues and topics at AWS is the lab's own IAM business)."""
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -14,7 +13,9 @@ from dashboard.models import RequesterAccount
 from dashboard.services import record_audit_event
 from hits.models import HITType
 from mturk.errors import MTurkError
+from mturk.fetch import fetch, url_problem
 from mturk.gateway import MTurkGateway
+from mturk.sns import canonical_certificate_pem
 
 DEFAULT_EVENT_TYPES = [
     "AssignmentAccepted",
@@ -143,35 +144,69 @@ def send_test_event(
     )
 
 
-def _emulator_control(account: RequesterAccount, path: str, body: dict | None = None) -> Any:
-    url = account.effective_endpoint_url.rstrip("/") + "/_emulator/" + path
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
+# The emulator's answers are small; anything bigger or slower is not the emulator.
+EMULATOR_MAX_BYTES = 64 * 1024
+EMULATOR_TIMEOUT = 10.0
+
+
+def _emulator_url(account: RequesterAccount, path: str) -> str:
+    """``<endpoint>/_emulator/<path>``, only for an endpoint that stays a plain base URL once a
+    path is appended (a query, fragment or userinfo would let the endpoint choose what we fetch)."""
+    base = account.effective_endpoint_url
+    problem = url_problem(base, allow_query=False)
+    if problem:
+        raise ValueError(f"The account's endpoint URL cannot be used: {problem}.")
+    return base.rstrip("/") + "/_emulator/" + path
+
+
+def _emulator_certificate(account: RequesterAccount) -> str:
+    """The emulator's SNS signing certificate, re-encoded; ValueError unless the endpoint answered
+    exactly one PEM certificate (so no other page of any server can be read through this)."""
+    url = _emulator_url(account, "sns/cert.pem")
+    response = fetch(url, max_bytes=EMULATOR_MAX_BYTES, timeout=EMULATOR_TIMEOUT)
+    try:
+        return canonical_certificate_pem(response.body)
+    except ValueError as exc:
+        raise ValueError(
+            f"{url} did not answer with one PEM certificate ({exc}); nothing was stored."
+        ) from None
+
+
+def _emulator_subscribe(account: RequesterAccount, webhook_url: str) -> dict[str, Any]:
+    url = _emulator_url(account, "sns/subscriptions")
+    response = fetch(
         url,
-        data=data,
-        method="POST" if body is not None else "GET",
+        method="POST",
+        data=json.dumps({"TopicArn": account.sns_topic_arn, "Endpoint": webhook_url}).encode(),
         headers={"Content-Type": "application/json"},
+        max_bytes=EMULATOR_MAX_BYTES,
+        timeout=EMULATOR_TIMEOUT,
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the account's own emulator
-        raw = response.read().decode()
-        return json.loads(raw) if "json" in response.headers.get("Content-Type", "") else raw
+    try:
+        subscription = json.loads(response.body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        subscription = None
+    if not isinstance(subscription, dict):
+        raise ValueError(f"{url} did not answer with a JSON object; is it an emulator?")
+    return subscription
 
 
 def wire_emulator_sns(*, account: RequesterAccount, webhook_url: str, actor: Any) -> dict[str, Any]:
     """For an emulator account: pin the emulator's signing certificate, choose a topic ARN if the
     account has none, and subscribe our webhook to it (the emulator then sends the
-    SubscriptionConfirmation that the webhook confirms)."""
+    SubscriptionConfirmation that the webhook confirms).
+
+    Raises ValueError (the endpoint or its answer is unusable) or OSError (FetchError: refused,
+    unreachable, redirected, too large or too slow); nothing is stored then."""
     if account.environment != Environment.EMULATOR:
         raise ValueError(
             "Only emulator accounts can be wired automatically; for AWS, use the policies shown."
         )
-    account.sns_trusted_certificate = _emulator_control(account, "sns/cert.pem")
+    account.sns_trusted_certificate = _emulator_certificate(account)
     if not account.sns_topic_arn:
         account.sns_topic_arn = f"arn:aws:sns:us-east-1:000000000000:mturk-{account.slug}"
     account.save(update_fields=["sns_trusted_certificate", "sns_topic_arn", "updated_at"])
-    subscription = _emulator_control(
-        account, "sns/subscriptions", {"TopicArn": account.sns_topic_arn, "Endpoint": webhook_url}
-    )
+    subscription = _emulator_subscribe(account, webhook_url)
     record_audit_event(
         action="notifications.wire_emulator_sns",
         outcome=AuditOutcome.SUCCEEDED,

@@ -177,3 +177,171 @@ def test_aws_policies_name_mturk_and_the_resource():
     assert sqs["Statement"][0]["Resource"] == "arn:aws:sqs:eu-west-1:123456789012:mturk-events"
     assert sqs["Statement"][0]["Principal"] == {"Service": "mturk-requester.amazonaws.com"}
     assert sns["Statement"][0]["Action"] == "sns:Publish"
+
+
+# --- "Wire emulator" fetches only the emulator's certificate (SSRF) ------------------------------
+
+INTERNAL_SECRET = b"ami-id: internal metadata the lab admin must not read"
+
+
+@pytest.fixture
+def internal_service():
+    """An internal HTTP service (think cloud metadata) that the dashboard can reach and the lab
+    admin cannot."""
+    from tests.httpstub import http_stub
+
+    with http_stub() as stub:
+        stub.route("/latest/meta-data", body=INTERNAL_SECRET)
+        yield stub
+
+
+def _wire(client, account):
+    return client.post(
+        reverse("notifications-wire-emulator", kwargs={"slug": account.slug}), follow=True
+    )
+
+
+def _nothing_stored(account) -> None:
+    account.refresh_from_db()
+    assert account.sns_trusted_certificate == ""
+    assert not AuditEvent.objects.filter(action="notifications.wire_emulator_sns").exists()
+
+
+def test_an_endpoint_with_a_query_cannot_read_an_internal_page(
+    lab_admin_client, emulator_account, internal_service
+):
+    # Stored directly (as an account saved before the form refused such URLs would be).
+    type(emulator_account).objects.filter(pk=emulator_account.pk).update(
+        endpoint_url=internal_service.url + "/latest/meta-data?"
+    )
+
+    page = _wire(lab_admin_client, emulator_account).content.decode()
+
+    assert "Could not wire the emulator" in page and "has a query" in page
+    assert internal_service.requested == []
+    assert INTERNAL_SECRET.decode() not in page
+    _nothing_stored(emulator_account)
+
+
+def test_a_redirect_from_the_endpoint_is_not_followed(
+    lab_admin_client, emulator_account, internal_service
+):
+    internal_service.route(
+        "/_emulator/sns/cert.pem",
+        status=302,
+        headers={"Location": internal_service.url + "/latest/meta-data"},
+    )
+    type(emulator_account).objects.filter(pk=emulator_account.pk).update(
+        endpoint_url=internal_service.url
+    )
+
+    page = _wire(lab_admin_client, emulator_account).content.decode()
+
+    assert "Could not wire the emulator" in page and "redirect" in page
+    assert internal_service.requested == ["/_emulator/sns/cert.pem"]
+    _nothing_stored(emulator_account)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [INTERNAL_SECRET, b"<html>" + INTERNAL_SECRET + b"</html>\n" + b"-----BEGIN CERTIFICATE-----"],
+    ids=["not-a-certificate", "page-around-a-marker"],
+)
+def test_only_one_pem_certificate_is_ever_stored(
+    lab_admin_client, emulator_account, internal_service, body
+):
+    internal_service.route("/_emulator/sns/cert.pem", body=body)
+    type(emulator_account).objects.filter(pk=emulator_account.pk).update(
+        endpoint_url=internal_service.url
+    )
+
+    page = _wire(lab_admin_client, emulator_account).content.decode()
+
+    assert "did not answer with one PEM certificate" in page
+    assert INTERNAL_SECRET.decode() not in page
+    _nothing_stored(emulator_account)
+    settings_page = lab_admin_client.get(
+        reverse("account-edit", kwargs={"slug": emulator_account.slug})
+    ).content.decode()
+    assert INTERNAL_SECRET.decode() not in settings_page
+
+
+def test_a_certificate_with_a_page_around_it_is_refused(
+    lab_admin_client, emulator_account, fresh_emulator, internal_service
+):
+    pem = fresh_emulator.emulator.notifier.cert_pem().encode()
+    internal_service.route("/_emulator/sns/cert.pem", body=INTERNAL_SECRET + b"\n" + pem)
+    type(emulator_account).objects.filter(pk=emulator_account.pk).update(
+        endpoint_url=internal_service.url
+    )
+
+    page = _wire(lab_admin_client, emulator_account).content.decode()
+
+    assert "did not answer with one PEM certificate" in page
+    _nothing_stored(emulator_account)
+
+
+def test_an_oversized_answer_is_refused(lab_admin_client, emulator_account, internal_service):
+    internal_service.route("/_emulator/sns/cert.pem", body=b"A" * (1024 * 1024))
+    type(emulator_account).objects.filter(pk=emulator_account.pk).update(
+        endpoint_url=internal_service.url
+    )
+
+    page = _wire(lab_admin_client, emulator_account).content.decode()
+
+    assert "Could not wire the emulator" in page and "too large" in page
+    _nothing_stored(emulator_account)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "problem"),
+    [
+        ("http://169.254.169.254/latest/meta-data?", "has a query"),
+        ("http://127.0.0.1:8765/#", "has a fragment"),
+        ("http://admin:pw@127.0.0.1:8765/", "user name or password"),
+    ],
+)
+def test_the_account_form_refuses_endpoints_that_could_redirect_a_fetch(
+    emulator_account, endpoint, problem
+):
+    from dashboard.forms import RequesterAccountForm
+
+    form = RequesterAccountForm(
+        data={
+            "name": emulator_account.name,
+            "slug": emulator_account.slug,
+            "environment": "emulator",
+            "endpoint_url": endpoint,
+            "aws_access_key_id": emulator_account.aws_access_key_id,
+            "is_active": "on",
+        },
+        instance=emulator_account,
+    )
+
+    assert not form.is_valid()
+    assert problem in " ".join(form.errors["endpoint_url"])
+
+
+def test_the_account_form_keeps_only_a_pasted_certificate(emulator_account, fresh_emulator):
+    from dashboard.forms import RequesterAccountForm
+
+    pem = fresh_emulator.emulator.notifier.cert_pem()
+    data = {
+        "name": emulator_account.name,
+        "slug": emulator_account.slug,
+        "environment": "emulator",
+        "endpoint_url": emulator_account.endpoint_url,
+        "aws_access_key_id": emulator_account.aws_access_key_id,
+        "is_active": "on",
+    }
+
+    refused = RequesterAccountForm(
+        data=dict(data, sns_trusted_certificate="notes\n" + pem), instance=emulator_account
+    )
+    accepted = RequesterAccountForm(
+        data=dict(data, sns_trusted_certificate="\n" + pem + "\n\n"), instance=emulator_account
+    )
+
+    assert not refused.is_valid() and "sns_trusted_certificate" in refused.errors
+    assert accepted.is_valid(), accepted.errors
+    assert accepted.save().sns_trusted_certificate.strip() == pem.strip()
