@@ -316,6 +316,14 @@ CELERY_BEAT_SCHEDULE = {
 DEMO_EMULATOR_URL = env_str("DEMO_EMULATOR_URL", "http://127.0.0.1:8765/")
 DEMO_WEBHOOK_BASE_URL = env_str("DEMO_WEBHOOK_BASE_URL", "http://127.0.0.1:8000")
 
+# /healthz shows its details (database, broker, last syncs) to staff users and to callers sending
+# "Authorization: Bearer <this token>"; empty means staff only. Anonymous callers get the status.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "").strip()
+if HEALTHZ_TOKEN and len(HEALTHZ_TOKEN) < 20:
+    raise ImproperlyConfigured(
+        "HEALTHZ_TOKEN must be at least 20 characters (or empty for staff-only details)."
+    )
+
 # Concurrent ListAssignmentsForHIT calls within one sync page (still paced by the rate limiter).
 SYNC_FETCH_THREADS = env_int("SYNC_FETCH_THREADS", 4, minimum=1)
 

@@ -3,10 +3,12 @@ sync panel (lag, MTurk calls and errors, events received and applied, webhook re
 
 from __future__ import annotations
 
+import hmac
 import time
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -60,17 +62,32 @@ def last_sync_status() -> list[dict[str, Any]]:
     return rows
 
 
-def health_report() -> tuple[bool, dict[str, Any]]:
+def health_report(*, details: bool) -> tuple[bool, dict[str, Any]]:
+    """(healthy, the JSON of /healthz). Without `details` only the status: the rest names the
+    accounts and, in errors, the database and broker hosts, which anonymous callers must not see."""
     database = check_database()
     broker = check_broker()
-    sync = last_sync_status() if database["ok"] else []
     healthy = database["ok"] and broker["ok"]
+    status = "ok" if healthy else "error"
+    if not details:
+        return healthy, {"status": status}
     return healthy, {
-        "status": "ok" if healthy else "error",
+        "status": status,
         "database": database,
         "broker": broker,
-        "last_sync": sync,
+        "last_sync": last_sync_status() if database["ok"] else [],
     }
+
+
+def bearer_token_is_valid(authorization: str | None) -> bool:
+    """True for ``Authorization: Bearer <HEALTHZ_TOKEN>`` when a token is configured."""
+    expected = settings.HEALTHZ_TOKEN
+    if not expected or not authorization:
+        return False
+    scheme, _, token = authorization.strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), expected.encode()
+    )
 
 
 def account_sync_health(account: RequesterAccount) -> dict[str, Any]:

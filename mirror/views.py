@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,14 +21,27 @@ from dashboard.models import RequesterAccount
 from dashboard.permissions import account_for_user
 from mirror import notification_setup
 from mirror.forms import NotificationSettingsForm, SyncNowForm, TestEventForm
-from mirror.health import health_report
+from mirror.health import bearer_token_is_valid, health_report
+
+
+def _may_see_health_details(request: HttpRequest) -> bool:
+    """Staff users (logged in) and callers holding HEALTHZ_TOKEN; everyone else sees the status."""
+    if bearer_token_is_valid(request.headers.get("Authorization")):
+        return True
+    try:
+        user = request.user
+        return bool(user.is_authenticated and user.is_active and getattr(user, "is_staff", False))
+    except DatabaseError:
+        # Reading the session needs the database; when it is down the caller is anonymous, and
+        # the answer is still a 503 rather than a 500.
+        return False
 
 
 @never_cache
 @require_GET
 @transaction.non_atomic_requests
 def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, report = health_report()
+    healthy, report = health_report(details=_may_see_health_details(request))
     return JsonResponse(report, status=200 if healthy else 503)
 
 
