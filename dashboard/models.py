@@ -333,12 +333,15 @@ class MTurkCallStats(models.Model):
 
 
 class NotificationEvent(models.Model):
-    """One MTurk event document as received (SQS or SNS), deduplicated on EventDocId."""
+    """One MTurk event document as received (SQS or SNS), deduplicated on EventDocId and, for SNS,
+    on MessageId."""
 
     account = models.ForeignKey(
         RequesterAccount, on_delete=models.CASCADE, related_name="notification_events"
     )
     event_doc_id = models.CharField(max_length=128)
+    # SNS's MessageId (blank for SQS): SNS retries reuse it, so it is a second dedupe key.
+    sns_message_id = models.CharField("SNS MessageId", max_length=100, blank=True, default="")
     source = models.CharField(max_length=4, choices=EventSource.choices)
     document = models.TextField(help_text="The event document exactly as received.")
     event_types = models.JSONField(default=list, blank=True)
@@ -352,7 +355,12 @@ class NotificationEvent(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "event_doc_id"], name="uniq_event_doc_per_account"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["account", "sns_message_id"],
+                condition=~models.Q(sns_message_id=""),
+                name="uniq_sns_message_per_account",
+            ),
         ]
         indexes = [models.Index(fields=["account", "applied_at"])]
 

@@ -316,6 +316,10 @@ CELERY_BEAT_SCHEDULE = {
 DEMO_EMULATOR_URL = env_str("DEMO_EMULATOR_URL", "http://127.0.0.1:8765/")
 DEMO_WEBHOOK_BASE_URL = env_str("DEMO_WEBHOOK_BASE_URL", "http://127.0.0.1:8000")
 
+# The SNS webhook refuses messages signed longer ago than this (SNS stops retrying within an hour;
+# an older message is a replay).
+SNS_MAX_MESSAGE_AGE_SECONDS = env_int("SNS_MAX_MESSAGE_AGE_SECONDS", 3600, minimum=60)
+
 # /healthz shows its details (database, broker, last syncs) to staff users and to callers sending
 # "Authorization: Bearer <this token>"; empty means staff only. Anonymous callers get the status.
 HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "").strip()

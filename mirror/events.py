@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from dashboard.enums import EventSource
@@ -99,24 +99,30 @@ def parse_event_document(raw: str) -> EventDocument:
 
 
 def record_event_document(
-    *, account: RequesterAccount, raw: str, source: EventSource | str
+    *, account: RequesterAccount, raw: str, source: EventSource | str, sns_message_id: str = ""
 ) -> tuple[NotificationEvent, bool]:
-    """Store the document once per EventDocId; returns (row, created). Raises EventDocumentError."""
+    """Store the document once per EventDocId (and once per SNS MessageId, when it came through
+    SNS); returns (row, created). Raises EventDocumentError."""
     document = parse_event_document(raw)
     try:
         with transaction.atomic():
             event = NotificationEvent.objects.create(
                 account=account,
                 event_doc_id=document.event_doc_id,
+                sns_message_id=sns_message_id,
                 source=EventSource(source),
                 document=raw,
                 event_types=document.event_types,
             )
         return event, True
     except IntegrityError:
-        return NotificationEvent.objects.get(
-            account=account, event_doc_id=document.event_doc_id
-        ), False
+        seen = Q(event_doc_id=document.event_doc_id)
+        if sns_message_id:
+            seen |= Q(sns_message_id=sns_message_id)
+        existing = NotificationEvent.objects.filter(seen, account=account).order_by("pk").first()
+        if existing is None:  # not a duplicate after all: some other constraint failed
+            raise
+        return existing, False
 
 
 def record_invalid_message(
