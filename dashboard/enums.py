@@ -101,6 +101,7 @@ class EventSource(models.TextChoices):
 class SyncKind(models.TextChoices):
     REVIEWABLE = "reviewable", "Reviewable HITs"
     FULL = "full", "Full reconciliation"
+    ACTIVE = "active", "Active HITs"
     BALANCE = "balance", "Balance"
     QUALIFICATIONS = "qualifications", "Qualification types"
     BLOCKS = "blocks", "Worker blocks"

@@ -289,6 +289,7 @@ class SyncState(models.Model):
     )
     last_reviewable_sync_at = models.DateTimeField(null=True, blank=True)
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    last_active_sync_at = models.DateTimeField(null=True, blank=True)
     last_balance_sync_at = models.DateTimeField(null=True, blank=True)
     last_qualifications_sync_at = models.DateTimeField(null=True, blank=True)
     last_blocks_sync_at = models.DateTimeField(null=True, blank=True)

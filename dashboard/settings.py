@@ -273,6 +273,9 @@ MTURK_MAX_ATTEMPTS = env_int("MTURK_MAX_ATTEMPTS", 5, minimum=1)
 # Beat cadence per active account, in seconds.
 SYNC_REVIEWABLE_INTERVAL_SECONDS = env_float("SYNC_REVIEWABLE_INTERVAL_SECONDS", 60.0, minimum=1.0)
 SYNC_FULL_INTERVAL_SECONDS = env_float("SYNC_FULL_INTERVAL_SECONDS", 3600.0, minimum=10.0)
+# ListHITs, then the assignments of only the HITs whose counters moved: new submissions on HITs
+# still open reach the mirror within minutes even without notifications.
+SYNC_ACTIVE_INTERVAL_SECONDS = env_float("SYNC_ACTIVE_INTERVAL_SECONDS", 120.0, minimum=10.0)
 SYNC_BALANCE_INTERVAL_SECONDS = env_float("SYNC_BALANCE_INTERVAL_SECONDS", 900.0, minimum=10.0)
 SYNC_QUALIFICATIONS_INTERVAL_SECONDS = env_float(
     "SYNC_QUALIFICATIONS_INTERVAL_SECONDS", 3600.0, minimum=10.0
@@ -304,6 +307,7 @@ CELERY_BEAT_SCHEDULE = {
         for kind, interval in [
             ("reviewable", SYNC_REVIEWABLE_INTERVAL_SECONDS),
             ("full", SYNC_FULL_INTERVAL_SECONDS),
+            ("active", SYNC_ACTIVE_INTERVAL_SECONDS),
             ("balance", SYNC_BALANCE_INTERVAL_SECONDS),
             ("qualifications", SYNC_QUALIFICATIONS_INTERVAL_SECONDS),
             ("blocks", SYNC_BLOCKS_INTERVAL_SECONDS),

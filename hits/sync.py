@@ -550,6 +550,26 @@ def sync_full(
     return total
 
 
+def sync_active(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None = None
+) -> SyncCounts:
+    """The freshness pass for labs without notifications (every SYNC_ACTIVE_INTERVAL_SECONDS).
+
+    ListReviewableHITs cannot see a submission on a HIT that is still Assignable (1 of 3 done), and
+    ListHITs cannot be filtered by status, so this reads every ListHITs page (one call per 100
+    HITs) and lists assignments only for the HITs whose status or counters moved since the mirror
+    last saw them (every accept, submit, return, approval or expiry moves them), or of which we
+    hold fewer assignments than MTurk counts. Finished HITs whose counters stand still cost no
+    call. Unlike sync_full it does not look for disposed HITs: the hourly reconciliation does.
+    """
+    total = SyncCounts()
+    for page in gateway.iter_hit_pages():
+        total.add(sync_hit_page(account=account, gateway=gateway, hit_records=page))
+        if on_page:
+            on_page(total)
+    return total
+
+
 def mark_disposed_except(*, account: RequesterAccount, seen_hit_ids: set[str]) -> int:
     """Mark disposed every live HIT row that a complete ListHITs did not return."""
     known = HIT.objects.filter(account=account, disposed_at__isnull=True).values_list(

@@ -107,7 +107,16 @@ def account_sync_health(account: RequesterAccount) -> dict[str, Any]:
     )
     last_sync = (
         max(
-            (t for t in (state.last_reviewable_sync_at, state.last_full_sync_at) if t), default=None
+            (
+                t
+                for t in (
+                    state.last_reviewable_sync_at,
+                    state.last_active_sync_at,
+                    state.last_full_sync_at,
+                )
+                if t
+            ),
+            default=None,
         )
         if state
         else None
@@ -115,6 +124,7 @@ def account_sync_health(account: RequesterAccount) -> dict[str, Any]:
     return {
         "last_reviewable_sync_at": state.last_reviewable_sync_at if state else None,
         "last_full_sync_at": state.last_full_sync_at if state else None,
+        "last_active_sync_at": state.last_active_sync_at if state else None,
         "lag_seconds": (now - last_sync).total_seconds() if last_sync else None,
         "available_balance": state.available_balance if state else None,
         "last_error": state.last_error if state else "",

@@ -66,6 +66,12 @@ def _sync_full(
     return hit_sync.sync_full(account=account, gateway=gateway, on_page=on_page).as_dict()
 
 
+def _sync_active(
+    *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
+) -> dict[str, Any]:
+    return hit_sync.sync_active(account=account, gateway=gateway, on_page=on_page).as_dict()
+
+
 def _sync_balance(
     *, account: RequesterAccount, gateway: MTurkGateway, on_page: OnPage | None
 ) -> dict[str, Any]:
@@ -96,6 +102,7 @@ SyncFunction = Callable[..., dict[str, Any]]
 SYNC_FUNCTIONS: dict[str, SyncFunction] = {
     SyncKind.REVIEWABLE: _sync_reviewable,
     SyncKind.FULL: _sync_full,
+    SyncKind.ACTIVE: _sync_active,
     SyncKind.BALANCE: _sync_balance,
     SyncKind.QUALIFICATIONS: _sync_qualifications,
     SyncKind.BLOCKS: _sync_blocks,
@@ -106,6 +113,7 @@ SYNC_FUNCTIONS: dict[str, SyncFunction] = {
 LAST_SYNC_FIELD = {
     SyncKind.REVIEWABLE: "last_reviewable_sync_at",
     SyncKind.FULL: "last_full_sync_at",
+    SyncKind.ACTIVE: "last_active_sync_at",
     SyncKind.BALANCE: "last_balance_sync_at",
     SyncKind.QUALIFICATIONS: "last_qualifications_sync_at",
     SyncKind.BLOCKS: "last_blocks_sync_at",
@@ -181,7 +189,7 @@ def run_sync(
         release_lease(account, token)
     now = timezone.now()
     SyncState.objects.filter(account=account).update(**{LAST_SYNC_FIELD[kind]: now})
-    if kind in (SyncKind.REVIEWABLE, SyncKind.FULL):
+    if kind in (SyncKind.REVIEWABLE, SyncKind.FULL, SyncKind.ACTIVE):
         RequesterAccount.objects.filter(pk=account.pk).update(last_synced_at=now)
     seconds = time.monotonic() - started
     logger.info("%s sync of %s done in %.1fs: %s", kind, account.slug, seconds, details)

@@ -13,19 +13,26 @@ from mirror.sns_receiver import confirm_subscription
 from mirror.sqs_consumer import consume_account
 from mirror.sync import AccountBusy, run_sync
 
+BUSY_RETRIES = 2
+BUSY_RETRY_SECONDS = 20
+
 
 @shared_task(bind=True, name="mirror.sync_account", max_retries=3)
 def task_sync_account(
     self: Task, *, account_id: int, kind: str, **_legacy: object
 ) -> dict[str, Any] | None:
-    """One sync of one account; skipped if another sync holds the account; retried with backoff
-    only for retryable MTurk errors (throttling, 5xx, timeouts)."""
+    """One sync of one account; retried a little later if another sync holds the account (then
+    skipped), and with backoff for retryable MTurk errors (throttling, 5xx, timeouts)."""
     account = RequesterAccount.objects.filter(pk=account_id, is_active=True).first()
     if account is None:
         return None
     try:
         outcome = run_sync(account=account, kind=kind)
     except AccountBusy:
+        # Beats of different kinds fall due together (every 120 s the active pass meets the 60 s
+        # reviewable pass): wait for the other sync rather than drop this one every time.
+        if self.request.retries < BUSY_RETRIES:
+            raise self.retry(countdown=BUSY_RETRY_SECONDS) from None
         return {"skipped": "busy"}
     if not outcome.ok and outcome.retryable:
         raise self.retry(countdown=30 * 2**self.request.retries)

@@ -263,3 +263,59 @@ def test_two_syncs_of_one_account_never_overlap(emulator_account):
     finally:
         release_lease(emulator_account, token)
     assert run_sync(account=emulator_account, kind=SyncKind.BALANCE).ok
+
+
+# --- Freshness without notifications: the active pass (issue 10, item 12) ------------------------
+
+
+def _call_counts(emulator) -> dict[str, int]:
+    return dict(emulator.control.get("calls")["call_counts"])
+
+
+def _calls_between(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {op: n - before.get(op, 0) for op, n in after.items() if n != before.get(op, 0)}
+
+
+def test_the_active_pass_finds_new_submissions_on_open_hits_with_few_calls(
+    emulator_account, fresh_emulator
+):
+    # 250 open HITs of 3 assignments, 1 submitted each, mirrored; then 3 HITs get a second one.
+    fresh_emulator.control.post(
+        "populate", {"HITs": 250, "MaxAssignments": 3, "AssignmentsPerHIT": 1}
+    )
+    assert run_sync(account=emulator_account, kind=SyncKind.FULL).ok
+    hit_ids = sorted(HIT.objects.filter(account=emulator_account).values_list("hit_id", flat=True))
+    moved = [hit_ids[7], hit_ids[130], hit_ids[249]]
+    for n, hit_id in enumerate(moved):
+        work(fresh_emulator.control, hit_id, f"AWORKERACTIVE{n:04d}")
+
+    # ListReviewableHITs cannot see them: 2 of 3 submitted, the HITs are still Assignable.
+    assert run_sync(account=emulator_account, kind=SyncKind.REVIEWABLE).ok
+    assert Assignment.objects.filter(hit__hit_id__in=moved).count() == 3
+    before = _call_counts(fresh_emulator)
+    outcome = run_sync(account=emulator_account, kind=SyncKind.ACTIVE)
+    calls = _calls_between(before, _call_counts(fresh_emulator))
+
+    # One ListHITs per 100 HITs, and ListAssignmentsForHIT for only the 3 HITs that moved.
+    assert calls == {"ListHITs": 3, "ListAssignmentsForHIT": 3}
+    assert outcome.ok and outcome.details["hits_seen"] == 250
+    assert (outcome.details["hits_updated"], outcome.details["assignments_created"]) == (3, 3)
+    assert Assignment.objects.filter(hit__hit_id__in=moved).count() == 6
+    assert mirror_differences(emulator_account, fresh_emulator.control.truth()) == []
+    state = SyncState.objects.get(account=emulator_account)
+    assert state.last_active_sync_at is not None
+
+    # Nothing moved since: the next pass reads the HIT pages and no assignments.
+    before = _call_counts(fresh_emulator)
+    assert run_sync(account=emulator_account, kind=SyncKind.ACTIVE).ok
+    assert _calls_between(before, _call_counts(fresh_emulator)) == {"ListHITs": 3}
+
+
+def test_the_active_pass_is_on_the_beat_schedule(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["sync-active"] == {
+        "task": "mirror.sync_all_accounts",
+        "schedule": settings.SYNC_ACTIVE_INTERVAL_SECONDS,
+        "kwargs": {"kind": "active"},
+    }
+    # Every two minutes by default, so a submission shows within five even when a pass is skipped.
+    assert settings.SYNC_ACTIVE_INTERVAL_SECONDS == 120
