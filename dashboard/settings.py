@@ -22,6 +22,7 @@ from dashboard.env import (
     env_int,
     env_list,
     env_str,
+    refuse_placeholder,
     validate_fernet_keys,
 )
 
@@ -48,10 +49,15 @@ if not SECRET_KEY:
             "or DEBUG=true for local development."
         )
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"
+if not DEBUG:
+    # Development may run on the examples; production must not start with a published secret.
+    refuse_placeholder("SECRET_KEY", SECRET_KEY)
 
 _credentials_key = env_str("CREDENTIALS_KEY")
 if _credentials_key:
     CREDENTIALS_KEYS = validate_fernet_keys("CREDENTIALS_KEY", _credentials_key)
+    if not DEBUG:
+        refuse_placeholder("CREDENTIALS_KEY", CREDENTIALS_KEYS)
 elif DEBUG:
     # Development only: derive a stable key from SECRET_KEY so stored AWS secrets survive restarts.
     CREDENTIALS_KEYS = [
