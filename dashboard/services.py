@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard.enums import LAB_ADMIN_GROUP, RESEARCH_STAFF_GROUP, AuditOutcome
 from dashboard.models import AuditEvent, RequesterAccount
@@ -58,6 +59,9 @@ def record_audit_event(
     return event
 
 
+# The secret is an argument, and so a local of every frame below this one (transaction.atomic's
+# wrapper passes it on in `kwds`): error pages and reports show none of their values.
+@sensitive_variables()
 @transaction.atomic
 def save_account(
     *,

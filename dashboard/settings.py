@@ -212,6 +212,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error pages and reports hide variables and POST fields marked sensitive (the AWS secret) even
+# with DEBUG on, where Django's own filter would show them.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.error_reports.SensitiveAlwaysHiddenFilter"
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
