@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "axes",
     "dashboard.apps.DashboardConfig",
     "hits.apps.HitsConfig",
     "workers.apps.WorkersConfig",
@@ -110,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -175,6 +179,32 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "index"
 LOGOUT_REDIRECT_URL = "login"
 
+# Failed logins are throttled by django-axes, on our login page and the admin's alike: after
+# LOGIN_FAILURE_LIMIT failures for one username (from anywhere), or from one address (whatever the
+# usernames), logging in is refused for LOGIN_LOCKOUT_MINUTES, even with the right password. A
+# superuser lifts a lock in /admin/ (Axes > Access attempts) or with `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out login is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15.0, minimum=1.0))
+# Two separate counters: per username, and per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# No banner in the log at every start of every process (web, worker, each manage.py command).
+AXES_VERBOSE = False
+# Our page (429), saying for how long and who can lift the lock.
+AXES_LOCKOUT_CALLABLE = "dashboard.views.login_locked_out"
+# The client's address (dashboard.http.client_address): REMOTE_ADDR, or behind the reverse proxy
+# that sets X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below) the address it appends to
+# X-Forwarded-For. Trusting that header without such a proxy would let a client pick a new address
+# for every guess.
+_BEHIND_PROXY = env_bool("SECURE_PROXY_SSL_HEADER", False)
+CLIENT_ADDRESS_FROM_X_FORWARDED_FOR = _BEHIND_PROXY
+AXES_CLIENT_IP_CALLABLE = "dashboard.http.client_address"
+
 # --- Internationalisation ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -215,7 +245,7 @@ X_FRAME_OPTIONS = "DENY"
 # Error pages and reports hide variables and POST fields marked sensitive (the AWS secret) even
 # with DEBUG on, where Django's own filter would show them.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.error_reports.SensitiveAlwaysHiddenFilter"
-if env_bool("SECURE_PROXY_SSL_HEADER", False):
+if _BEHIND_PROXY:
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

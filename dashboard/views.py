@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -138,3 +141,22 @@ def job_detail(request: DashboardRequest, slug: str, pk: int) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "dashboard/job_detail.html", {"account": account, "job": job})
+
+
+# --- Logins --------------------------------------------------------------------------------------
+
+
+def login_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The page django-axes answers with when a login is refused because of too many failures
+    (AXES_LOCKOUT_CALLABLE): how many, for how long, and who can lift the lock sooner."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "lockout_minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+        "username": str(username)[:150],
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
