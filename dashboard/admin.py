@@ -31,6 +31,14 @@ class MirrorAdmin(admin.ModelAdmin):
         return False
 
 
+class RecordAdmin(MirrorAdmin):
+    """Records of what the dashboard did or was asked to do (decisions, uploads): read-only, and
+    never removed here either, since the rows are what keeps each change sent to MTurk once."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(RequesterAccount)
 class RequesterAccountAdmin(admin.ModelAdmin):
     form = RequesterAccountForm
