@@ -27,6 +27,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("settings/accounts/new/", views.account_create, name="account-create"),
     path("a/<slug:slug>/settings/", views.account_edit, name="account-edit"),
     path("a/<slug:slug>/members/", views.account_members, name="account-members"),

@@ -5,11 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
@@ -160,3 +161,17 @@ def login_locked_out(
         "username": str(username)[:150],
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+# --- The site icon -------------------------------------------------------------------------------
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico: browsers ask for it on every page that names no icon of its own (the
+    admin's), and a 404 there fills the logs. Our pages link the SVG; this is the same picture."""
+    path = finders.find("img/favicon.ico")
+    if not isinstance(path, str):
+        raise Http404("No icon.")
+    return FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115 - FileResponse closes it
