@@ -4,6 +4,8 @@ checkbox and a text box, wired to our SNS webhook.
 
 It runs as a job in the worker (the emulator and the web server start alongside it), and it is
 idempotent: HITs already published (recognised by their annotation) are not published again.
+Every call that changes MTurk state is audited, as the dashboard's own are, with the job (or the
+user who started it) as the actor.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +22,7 @@ from django.urls import reverse
 from dashboard.jobs import JobFailed, Progress
 from dashboard.models import Job, RequesterAccount
 from dashboard.mturk_access import account_gateway
+from dashboard.services import audited_mturk_call
 from mirror.notification_setup import DEFAULT_EVENT_TYPES, wire_emulator_sns
 from mturk.batches import annotation_for
 from mturk.errors import MTurkError
@@ -27,6 +31,9 @@ from mturk.tokens import request_token
 
 DEMO_HITS = 30
 DEMO_BATCH = "Demo batch 1"
+DEMO_REWARD = "0.05"
+DEMO_ASSIGNMENTS = 3
+DEMO_LIFETIME_SECONDS = 7 * 86400
 ANIMALS = ["cat", "dog", "rabbit", "parrot", "hamster"]
 QUESTION_TEMPLATE = """<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">
 <HTMLContent><![CDATA[<!DOCTYPE html>
@@ -82,6 +89,13 @@ def _emulator_post(account: RequesterAccount, path: str, body: dict[str, Any]) -
 
 def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
     account = job.account
+    # seed_demo starts the job without a user: the job itself is then the actor.
+    audited = partial(
+        audited_mturk_call,
+        account=account,
+        actor=job.created_by,
+        actor_name="" if job.created_by else f"job:{job.kind}",
+    )
     with account_gateway(account) as gateway:
         progress.note("Waiting for the emulator")
         _wait_until(gateway.get_account_balance, seconds=120, what="The emulator")
@@ -101,20 +115,35 @@ def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
         wire_emulator_sns(account=account, webhook_url=webhook_url, actor=job.created_by)
         account.refresh_from_db()
 
-        hit_type_id = gateway.create_hit_type(
-            title="Demo study: which animal is in the picture?",
-            description="Look at a photo, say which animal it shows, and whether it is blurry.",
-            reward="0.05",
-            assignment_duration_seconds=600,
-            auto_approval_delay_seconds=3 * 86400,
-            keywords="demo, image, animals",
-        )
-        gateway.update_notification_settings(
-            hit_type_id=hit_type_id,
-            destination=account.sns_topic_arn,
-            transport="SNS",
-            event_types=DEFAULT_EVENT_TYPES,
-        )
+        title = "Demo study: which animal is in the picture?"
+        with audited(
+            action="hit_type.create", parameters={"title": title, "reward": DEMO_REWARD}
+        ) as call:
+            hit_type_id = gateway.create_hit_type(
+                title=title,
+                description="Look at a photo, say which animal it shows, and whether it is blurry.",
+                reward=DEMO_REWARD,
+                assignment_duration_seconds=600,
+                auto_approval_delay_seconds=3 * 86400,
+                keywords="demo, image, animals",
+            )
+            call.target_ids["hit_type"] = hit_type_id
+        with audited(
+            action="notifications.configure",
+            target_ids={"hit_type": hit_type_id},
+            parameters={
+                "transport": "SNS",
+                "destination": account.sns_topic_arn,
+                "event_types": DEFAULT_EVENT_TYPES,
+                "active": True,
+            },
+        ):
+            gateway.update_notification_settings(
+                hit_type_id=hit_type_id,
+                destination=account.sns_topic_arn,
+                transport="SNS",
+                event_types=DEFAULT_EVENT_TYPES,
+            )
         published = {hit.requester_annotation for page in gateway.iter_hit_pages() for hit in page}
         progress.set_total(DEMO_HITS)
         created = 0
@@ -123,14 +152,27 @@ def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
             # annotation unique, which is how a rerun recognises what is already published.
             annotation = annotation_for(DEMO_BATCH, demo=number)
             if annotation not in published:
-                result = gateway.create_hit_with_hit_type(
-                    hit_type_id=hit_type_id,
-                    lifetime_seconds=7 * 86400,
-                    max_assignments=3,
-                    question=demo_question(number),
-                    requester_annotation=annotation,
-                    token=request_token(f"demo-{account.pk}", number),
-                )
+                with audited(
+                    action="hit.create",
+                    target_ids={"hit_type": hit_type_id},
+                    parameters={
+                        "annotation": annotation,
+                        "max_assignments": DEMO_ASSIGNMENTS,
+                        "lifetime_seconds": DEMO_LIFETIME_SECONDS,
+                    },
+                ) as call:
+                    result = gateway.create_hit_with_hit_type(
+                        hit_type_id=hit_type_id,
+                        lifetime_seconds=DEMO_LIFETIME_SECONDS,
+                        max_assignments=DEMO_ASSIGNMENTS,
+                        question=demo_question(number),
+                        requester_annotation=annotation,
+                        token=request_token(f"demo-{account.pk}", number),
+                    )
+                    call.target_ids["hit"] = result.hit.hit_id
+                    call.request_id = result.request_id or ""
+                    # A repeated token found the HIT a crashed run had created: nothing new.
+                    call.parameters["created"] = result.created
                 _emulator_post(
                     account,
                     "ground-truth",

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 from django.utils.decorators import method_decorator
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from dashboard import services
 from dashboard.forms import RequesterAccountForm
@@ -28,6 +28,14 @@ class MirrorAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RecordAdmin(MirrorAdmin):
+    """Records of what the dashboard did or was asked to do (decisions, uploads): read-only, and
+    never removed here either, since the rows are what keeps each change sent to MTurk once."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -65,7 +73,9 @@ class RequesterAccountAdmin(admin.ModelAdmin):
             "A secret is stored (write-only)." if obj.has_secret_access_key else "No secret stored."
         )
 
+    # The secret is a POST field and a local of the form and services below: hide them all.
     @method_decorator(sensitive_post_parameters("aws_secret_access_key"))
+    @method_decorator(sensitive_variables())
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return super().changeform_view(request, *args, **kwargs)
 

@@ -6,6 +6,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 
 class CredentialsKeyError(Exception):
@@ -21,10 +22,14 @@ def _fernet() -> MultiFernet:
     return _fernet_for(tuple(settings.CREDENTIALS_KEYS))
 
 
+# Every local here and in the cryptography calls below holds the secret or the key: hide them all
+# from error pages and reports.
+@sensitive_variables()
 def encrypt_secret(plaintext: str) -> str:
     return _fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
 
 
+@sensitive_variables()
 def decrypt_secret(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode("ascii")).decode("utf-8")

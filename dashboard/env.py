@@ -90,6 +90,28 @@ def env_list(
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# The example values of .env.example, which anyone can read: a deployment that kept one of them
+# has a public signing key (sessions, password resets, CSRF) or a public key to the stored AWS
+# secrets (the CREDENTIALS_KEY example is a valid Fernet key, so nothing else would notice).
+PLACEHOLDER_SECRETS: dict[str, frozenset[str]] = {
+    "SECRET_KEY": frozenset(
+        {"change-me-to-50-or-more-random-characters-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}
+    ),
+    "CREDENTIALS_KEY": frozenset({"YmV0dGVyLXJlcGxhY2UtbWUtd2l0aC1hLXJlYWwta2U="}),
+}
+
+
+def refuse_placeholder(name: str, values: str | list[str]) -> None:
+    """Stop start-up if `name` still holds a published example value (any of its keys, for a
+    list), naming the variable and saying how to make a real one."""
+    for value in [values] if isinstance(values, str) else values:
+        if value.strip() in PLACEHOLDER_SECRETS.get(name, frozenset()):
+            raise ImproperlyConfigured(
+                f"{name} is still the example value from .env.example, which is public. "
+                f"Set your own {name} (.env.example says how to make one)."
+            )
+
+
 def validate_fernet_keys(name: str, raw: str) -> list[str]:
     """Check a comma-separated list of Fernet keys (the first encrypts, all decrypt: key rotation)."""
     keys = [item.strip() for item in raw.split(",") if item.strip()]

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard.enums import Environment
 from dashboard.models import RequesterAccount
@@ -73,6 +74,8 @@ class RequesterAccountForm(forms.ModelForm):
                 "aws_secret_access_key"
             ].help_text = "A secret is stored. Write-only: leave blank to keep it."
 
+    # `cleaned` holds the secret as typed.
+    @sensitive_variables("cleaned")
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard.crypto import decrypt_secret, encrypt_secret
 from dashboard.enums import (
@@ -151,9 +152,11 @@ class RequesterAccount(models.Model):
     def has_secret_access_key(self) -> bool:
         return bool(self.aws_secret_access_key_encrypted)
 
+    @sensitive_variables()
     def set_secret_access_key(self, secret: str) -> None:
         self.aws_secret_access_key_encrypted = encrypt_secret(secret) if secret else ""
 
+    @sensitive_variables()
     def get_secret_access_key(self) -> str:
         if not self.aws_secret_access_key_encrypted:
             return ""

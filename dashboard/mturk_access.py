@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard.models import MTurkCallStats, RequesterAccount
 from mturk.gateway import CallRecord, GatewayConfig, MTurkGateway
@@ -84,6 +85,9 @@ def rate_limit_for(account: RequesterAccount) -> float:
     return account.rate_limit_per_second or settings.MTURK_RATE_LIMIT_PER_SECOND
 
 
+# The decrypted secret passes through here into boto3's client: hide every local of the frames
+# below from error pages and reports.
+@sensitive_variables()
 def gateway_for(
     account: RequesterAccount, *, recorder: CallStatsRecorder | None = None
 ) -> MTurkGateway:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard.enums import LAB_ADMIN_GROUP, RESEARCH_STAFF_GROUP, AuditOutcome
 from dashboard.models import AuditEvent, RequesterAccount
@@ -58,6 +61,66 @@ def record_audit_event(
     return event
 
 
+@dataclass
+class AuditedCall:
+    """What an audited MTurk call learns while it runs: the ids it created and MTurk's request id
+    (the block fills them in), and what was asked."""
+
+    target_ids: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    request_id: str = ""
+
+
+@contextmanager
+def audited_mturk_call(
+    *,
+    action: str,
+    account: RequesterAccount,
+    actor: Any = None,
+    actor_name: str = "",
+    target_ids: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> Iterator[AuditedCall]:
+    """Audit the MTurk-changing call made inside the block, whoever makes it (a view, a job, a
+    command): a succeeded event when the block ends, a failed one (with the error and MTurk's
+    request id) when it raises, and the exception goes on. Intents have their own audited call
+    (dashboard.intents); this is for the changes that are not intents, e.g. publishing the demo.
+
+        with audited_mturk_call(action="hit.create", account=account, actor=user) as call:
+            result = gateway.create_hit_with_hit_type(...)
+            call.target_ids["hit"] = result.hit.hit_id
+    """
+    call = AuditedCall(dict(target_ids or {}), dict(parameters or {}))
+    try:
+        yield call
+    except Exception as exc:
+        record_audit_event(
+            action=action,
+            outcome=AuditOutcome.FAILED,
+            actor=actor,
+            actor_name=actor_name,
+            account=account,
+            target_ids=call.target_ids,
+            parameters=call.parameters,
+            error=str(exc)[:2000],
+            mturk_request_id=getattr(exc, "request_id", None) or call.request_id,
+        )
+        raise
+    record_audit_event(
+        action=action,
+        outcome=AuditOutcome.SUCCEEDED,
+        actor=actor,
+        actor_name=actor_name,
+        account=account,
+        target_ids=call.target_ids,
+        parameters=call.parameters,
+        mturk_request_id=call.request_id,
+    )
+
+
+# The secret is an argument, and so a local of every frame below this one (transaction.atomic's
+# wrapper passes it on in `kwds`): error pages and reports show none of their values.
+@sensitive_variables()
 @transaction.atomic
 def save_account(
     *,

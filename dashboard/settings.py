@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from dashboard.env import (
     env_int,
     env_list,
     env_str,
+    refuse_placeholder,
     validate_fernet_keys,
 )
 
@@ -48,10 +50,15 @@ if not SECRET_KEY:
             "or DEBUG=true for local development."
         )
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"
+if not DEBUG:
+    # Development may run on the examples; production must not start with a published secret.
+    refuse_placeholder("SECRET_KEY", SECRET_KEY)
 
 _credentials_key = env_str("CREDENTIALS_KEY")
 if _credentials_key:
     CREDENTIALS_KEYS = validate_fernet_keys("CREDENTIALS_KEY", _credentials_key)
+    if not DEBUG:
+        refuse_placeholder("CREDENTIALS_KEY", CREDENTIALS_KEYS)
 elif DEBUG:
     # Development only: derive a stable key from SECRET_KEY so stored AWS secrets survive restarts.
     CREDENTIALS_KEYS = [
@@ -85,6 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "axes",
     "dashboard.apps.DashboardConfig",
     "hits.apps.HitsConfig",
     "workers.apps.WorkersConfig",
@@ -104,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -169,6 +179,32 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "index"
 LOGOUT_REDIRECT_URL = "login"
 
+# Failed logins are throttled by django-axes, on our login page and the admin's alike: after
+# LOGIN_FAILURE_LIMIT failures for one username (from anywhere), or from one address (whatever the
+# usernames), logging in is refused for LOGIN_LOCKOUT_MINUTES, even with the right password. A
+# superuser lifts a lock in /admin/ (Axes > Access attempts) or with `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out login is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15.0, minimum=1.0))
+# Two separate counters: per username, and per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# No banner in the log at every start of every process (web, worker, each manage.py command).
+AXES_VERBOSE = False
+# Our page (429), saying for how long and who can lift the lock.
+AXES_LOCKOUT_CALLABLE = "dashboard.views.login_locked_out"
+# The client's address (dashboard.http.client_address): REMOTE_ADDR, or behind the reverse proxy
+# that sets X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below) the address it appends to
+# X-Forwarded-For. Trusting that header without such a proxy would let a client pick a new address
+# for every guess.
+_BEHIND_PROXY = env_bool("SECURE_PROXY_SSL_HEADER", False)
+CLIENT_ADDRESS_FROM_X_FORWARDED_FOR = _BEHIND_PROXY
+AXES_CLIENT_IP_CALLABLE = "dashboard.http.client_address"
+
 # --- Internationalisation ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -206,7 +242,10 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("SECURE_PROXY_SSL_HEADER", False):
+# Error pages and reports hide variables and POST fields marked sensitive (the AWS secret) even
+# with DEBUG on, where Django's own filter would show them.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.error_reports.SensitiveAlwaysHiddenFilter"
+if _BEHIND_PROXY:
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

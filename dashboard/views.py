@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
@@ -22,8 +26,10 @@ from dashboard.permissions import account_for_user
 # --- Accounts ------------------------------------------------------------------------------------
 
 
+# The secret is a POST field, then a local of the form and of the services these views call:
+# error pages and reports show none of them.
 @sensitive_post_parameters("aws_secret_access_key")
-@sensitive_variables("form")
+@sensitive_variables()
 @require_http_methods(["GET", "POST"])
 @login_required
 def account_create(request: DashboardRequest) -> HttpResponse:
@@ -42,7 +48,7 @@ def account_create(request: DashboardRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("aws_secret_access_key")
-@sensitive_variables("form")
+@sensitive_variables()
 @require_http_methods(["GET", "POST"])
 @login_required
 def account_edit(request: DashboardRequest, slug: str) -> HttpResponse:
@@ -136,3 +142,36 @@ def job_detail(request: DashboardRequest, slug: str, pk: int) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "dashboard/job_detail.html", {"account": account, "job": job})
+
+
+# --- Logins --------------------------------------------------------------------------------------
+
+
+def login_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The page django-axes answers with when a login is refused because of too many failures
+    (AXES_LOCKOUT_CALLABLE): how many, for how long, and who can lift the lock sooner."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "lockout_minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+        "username": str(username)[:150],
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
+
+
+# --- The site icon -------------------------------------------------------------------------------
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico: browsers ask for it on every page that names no icon of its own (the
+    admin's), and a 404 there fills the logs. Our pages link the SVG; this is the same picture."""
+    path = finders.find("img/favicon.ico")
+    if not isinstance(path, str):
+        raise Http404("No icon.")
+    return FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115 - FileResponse closes it

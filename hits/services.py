@@ -27,9 +27,15 @@ from dashboard.enums import JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
 from hits import review, upload_plan
-from hits.enums import AssignmentStatus, DecisionAction, DecisionState
-from hits.models import Assignment, Batch, Decision, HITType, RejectionReason, ResultsUpload
-from hits.rules import MAX_FEEDBACK, OVERRIDE_WINDOW
+from hits.enums import AssignmentStatus, BatchSource, DecisionAction, DecisionState
+from hits.models import HIT, Assignment, Batch, Decision, HITType, RejectionReason, ResultsUpload
+from hits.rules import (
+    FROM_REQUESTER_WEBSITE,
+    HIT_DELETED,
+    MAX_FEEDBACK,
+    OVERRIDE_WINDOW,
+    from_requester_website,
+)
 from hits.sync import refresh_worker_counts
 from mturk import records
 from mturk.gateway import MTurkGateway, ReviewResult
@@ -46,20 +52,30 @@ def override_deadline(assignment: Assignment) -> datetime | None:
 
 
 def refusal(assignment: Assignment, action: str, *, now: Any = None) -> str | None:
-    """Why `action` is not possible on the assignment now, or None when it is."""
+    """Why `action` is not possible on the assignment now, or None when it is. Reads the
+    assignment's HIT: load it with the assignment (select_related) when checking many."""
     now = now or timezone.now()
-    if action in (DecisionAction.APPROVE, DecisionAction.REJECT):
-        if assignment.status != AssignmentStatus.SUBMITTED:
-            return f"it is already {assignment.status.lower()}"
-        return None
-    if action == DecisionAction.OVERRIDE:
-        if assignment.status != AssignmentStatus.REJECTED:
+    if action not in (DecisionAction.APPROVE, DecisionAction.REJECT, DecisionAction.OVERRIDE):
+        return f"unknown action {action!r}"
+    wanted = (
+        AssignmentStatus.REJECTED
+        if action == DecisionAction.OVERRIDE
+        else AssignmentStatus.SUBMITTED
+    )
+    if assignment.status != wanted:
+        if action == DecisionAction.OVERRIDE:
             return "only a rejected assignment can have its rejection undone"
+        return f"it is already {assignment.status.lower()}"
+    # A HIT deleted at MTurk, or published from the Requester website (hits.rules); upload_plan
+    # refuses the same rows.
+    blocked = _blocked(assignment.hit)
+    if blocked:
+        return blocked
+    if action == DecisionAction.OVERRIDE:
         deadline = override_deadline(assignment)
         if deadline is None or now > deadline:
             return "MTurk allows undoing a rejection only within 30 days of submission"
-        return None
-    return f"unknown action {action!r}"
+    return None
 
 
 def clean_feedback(action: str, feedback: str) -> str:
@@ -80,6 +96,9 @@ class DecisionStatus:
     last_decision: Decision | None
     deadline: datetime | None
     can_override: bool
+    # Why no decision at all can be made here (the HIT was deleted at MTurk, or published from
+    # the Requester website), or "".
+    blocked: str = ""
 
 
 def decision_statuses(assignments: Sequence[Assignment]) -> list[DecisionStatus]:
@@ -100,9 +119,17 @@ def decision_statuses(assignments: Sequence[Assignment]) -> list[DecisionStatus]
             last_decision=finished.get(a.pk),
             deadline=override_deadline(a),
             can_override=refusal(a, DecisionAction.OVERRIDE, now=now) is None,
+            blocked=_blocked(a.hit),
         )
         for a in assignments
     ]
+
+
+def _blocked(hit: HIT) -> str:
+    """Why no decision can be made on any assignment of the HIT (see hits.rules), or ""."""
+    if hit.disposed_at is not None:
+        return HIT_DELETED
+    return FROM_REQUESTER_WEBSITE if from_requester_website(hit.annotation) else ""
 
 
 @dataclass
@@ -375,10 +402,16 @@ def plan_bulk_decision(
         targets = review.filtered_assignments(hit_type, filters, None)
     else:
         targets = Assignment.objects.filter(hit_type=hit_type, assignment_id__in=list(selected))
-    actionable = targets.filter(
-        status=AssignmentStatus.REJECTED
-        if action == DecisionAction.OVERRIDE
-        else AssignmentStatus.SUBMITTED
+    actionable = (
+        targets.filter(
+            status=AssignmentStatus.REJECTED
+            if action == DecisionAction.OVERRIDE
+            else AssignmentStatus.SUBMITTED
+        )
+        # Nothing can be decided on a HIT deleted at MTurk or published from the Requester
+        # website (see `refusal`): counted as skipped, and left out of the cost.
+        .filter(hit__disposed_at__isnull=True)
+        .exclude(hit__batch__source=BatchSource.REQUESTER_WEBSITE)
     )
     count = actionable.count()
     return BulkPlan(
@@ -467,7 +500,10 @@ def decide_from_upload(
             if first is None:  # the job that claimed it was deleted meanwhile
                 raise UploadRefused("The file is being carried out already; see the jobs page.")
             return first
-        by_pk = Assignment.objects.in_bulk([row.assignment_pk for row in plan.rows])
+        # With their HITs: request_decisions checks each HIT (deleted? from the website?).
+        by_pk = Assignment.objects.select_related("hit").in_bulk(
+            [row.assignment_pk for row in plan.rows]
+        )
         for action in (DecisionAction.APPROVE, DecisionAction.OVERRIDE, DecisionAction.REJECT):
             for feedback in sorted({row.feedback for row in plan.rows}):
                 chosen = [

@@ -25,7 +25,12 @@ from django.utils import timezone
 from hits.enums import AssignmentStatus
 from hits.models import Assignment
 from hits.results_format import DECISION_COLUMNS, java_date
-from hits.rules import MAX_FEEDBACK, OVERRIDE_WINDOW
+from hits.rules import (
+    FROM_REQUESTER_WEBSITE,
+    MAX_FEEDBACK,
+    OVERRIDE_WINDOW,
+    from_requester_website,
+)
 from mturk.fees import assignment_cost
 
 if TYPE_CHECKING:
@@ -96,7 +101,8 @@ class UploadPlan:
     Otherwise ``rows`` are the decisions to run, one per assignment, in file order, and the other
     lists explain every row left out: ``already_decided`` (already in the marked state, or
     approved, by hand or by MTurk's auto-approval, so a rejection cannot apply), ``too_late`` (an
-    override past its 30 days, or any change on a HIT deleted at MTurk), ``unknown_ids`` (not in
+    override past its 30 days, or any change on a HIT deleted at MTurk), ``elsewhere`` (HITs
+    published from the Requester website, which MTurk has decided there), ``unknown_ids`` (not in
     this account's mirror), ``conflicts`` (both columns marked, or one AssignmentId marked
     differently on several rows), ``duplicates`` (identical repeats: acted on once; the row is
     planned as well), ``invalid`` (marks MTurk would refuse, or rows without a usable id).
@@ -108,6 +114,7 @@ class UploadPlan:
     rows: list[PlannedDecision] = field(default_factory=list)
     already_decided: list[RowIssue] = field(default_factory=list)
     too_late: list[RowIssue] = field(default_factory=list)
+    elsewhere: list[RowIssue] = field(default_factory=list)
     unknown_ids: list[RowIssue] = field(default_factory=list)
     conflicts: list[RowIssue] = field(default_factory=list)
     duplicates: list[RowIssue] = field(default_factory=list)
@@ -350,6 +357,7 @@ def _lookup(base: QuerySet[Assignment], ids: list[str]) -> dict[str, dict[str, A
             "hit__reward",
             "hit__max_assignments",
             "hit__disposed_at",
+            "hit__annotation",
         ):
             found[row["assignment_id"]] = dict(row)
     return found
@@ -506,6 +514,15 @@ def _plan_row(plan: UploadPlan, row: _Row, found: dict[str, Any] | None, now: da
                 line,
                 assignment_id,
                 f"its HIT has been deleted at MTurk: the assignment can no longer be {wanted.lower()}",
+            )
+        )
+        return
+    if from_requester_website(found["hit__annotation"]):
+        plan.elsewhere.append(
+            RowIssue(
+                line,
+                assignment_id,
+                f"{FROM_REQUESTER_WEBSITE}: upload this file there (Manage, then Results)",
             )
         )
         return

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from console.demo import DEMO_BATCH, DEMO_HITS
-from dashboard.enums import JobState
+from dashboard.enums import AuditOutcome, JobState
 from dashboard.jobs import run_job, start_job
-from dashboard.models import Job, RequesterAccount
+from dashboard.models import AuditEvent, Job, RequesterAccount
 from hits.models import Batch
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,55 @@ def test_the_demo_study_is_published_once(emulator_account, fresh_emulator):
     subscriptions = fresh_emulator.control.get("sns/subscriptions")["Subscriptions"]
     ours = [s["Endpoint"] for s in subscriptions if s["TopicArn"] == emulator_account.sns_topic_arn]
     assert "http://127.0.0.1:8000/notifications/sns/emu/" in ours
+
+
+# Every MTurk operation the demo may call that changes MTurk state, with its audit action. An
+# operation missing here fails the test below: whoever adds one must audit it.
+AUDITED = {
+    "CreateHITType": "hit_type.create",
+    "CreateHITWithHITType": "hit.create",
+    "UpdateNotificationSettings": "notifications.configure",
+}
+
+
+def _publish(account, title: str = "demo"):
+    job = start_job(
+        account=account,
+        kind="demo.publish",
+        title=title,
+        parameters={"webhook_base_url": "http://127.0.0.1:8000", "wait_for_web": False},
+    )
+    return run_job(job_id=job.pk)
+
+
+def test_every_mturk_change_the_demo_makes_is_audited(emulator_account, fresh_emulator):
+    assert _publish(emulator_account) == JobState.SUCCEEDED
+    assert _publish(emulator_account, "demo again") == JobState.SUCCEEDED
+
+    calls = fresh_emulator.control.get("calls")["call_counts"]
+    changes = {op: n for op, n in calls.items() if not op.startswith(("Get", "List"))}
+    events = AuditEvent.objects.filter(account=emulator_account)
+    assert set(changes) <= set(AUDITED), "an MTurk-changing call without an audit action"
+    for operation, count in changes.items():
+        audited = events.filter(action=AUDITED[operation], outcome=AuditOutcome.SUCCEEDED)
+        assert audited.count() == count, operation
+    hits = {hit["HITId"] for hit in fresh_emulator.control.truth("hits")["hits"]}
+    created = events.filter(action="hit.create")
+    assert {event.target_ids["hit"] for event in created} == hits
+    assert all(event.mturk_request_id for event in created)
+    # seed_demo starts the job without a user: the job is the actor.
+    assert set(events.values_list("actor_name", flat=True)) >= {"job:demo.publish"}
+
+
+def test_a_failed_demo_call_is_audited_as_failed(emulator_account, fresh_emulator, settings):
+    settings.MTURK_MAX_ATTEMPTS = 1
+    fresh_emulator.control.set_faults(operations={"CreateHITWithHITType": {"fault_rate": 1.0}})
+
+    assert _publish(emulator_account) == JobState.FAILED
+
+    failed = AuditEvent.objects.get(action="hit.create", outcome=AuditOutcome.FAILED)
+    assert failed.error and failed.actor_name == "job:demo.publish"
+    assert failed.target_ids["hit_type"] and failed.parameters["annotation"]
 
 
 def test_the_crowd_answers_the_demo_form(emulator_account, fresh_emulator, account_gateway):

@@ -146,8 +146,65 @@ def test_env_example_lists_every_variable_the_settings_read():
     assert read - documented == set()
 
 
-def test_check_deploy_is_clean_with_the_documented_production_env():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **_env_example())
+def _own_secrets() -> dict[str, str]:
+    """Fresh secrets, as a deployment makes them by following .env.example's instructions."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "CREDENTIALS_KEY": Fernet.generate_key().decode(),
+    }
+
+
+def test_check_deploy_is_clean_with_the_documented_production_env(tmp_path):
+    env = {**_env_example(), **_own_secrets(), "VAR_DIR": str(tmp_path)}
+
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "CREDENTIALS_KEY"])
+def test_production_refuses_the_example_secrets(tmp_path, variable):
+    example = _env_example()
+    # Only `variable` keeps its example value; the other secret is the deployment's own.
+    env = {**example, **_own_secrets(), variable: example[variable], "VAR_DIR": str(tmp_path)}
+
+    refused = _manage("check", "--deploy", **env)
+
+    assert refused.returncode != 0
+    last_line = refused.stderr.strip().splitlines()[-1]
+    assert "ImproperlyConfigured" in last_line and variable in last_line
+    assert "example value" in last_line
+
+
+def test_the_example_credentials_key_is_refused_as_an_old_key_too(tmp_path):
+    """Listed after a new key (rotation) it still decrypts whatever it encrypted."""
+    example = _env_example()
+    own = _own_secrets()
+    env = {
+        **example,
+        **own,
+        "CREDENTIALS_KEY": f"{own['CREDENTIALS_KEY']},{example['CREDENTIALS_KEY']}",
+        "VAR_DIR": str(tmp_path),
+    }
+
+    refused = _manage("check", **env)
+
+    assert refused.returncode != 0
+    assert "CREDENTIALS_KEY is still the example value" in refused.stderr
+
+
+def test_development_may_run_on_the_example_secrets(tmp_path):
+    example = _env_example()
+    env = {
+        "DEBUG": "true",
+        "SECRET_KEY": example["SECRET_KEY"],
+        "CREDENTIALS_KEY": example["CREDENTIALS_KEY"],
+        "VAR_DIR": str(tmp_path),
+    }
+
+    assert _manage("check", **env).returncode == 0

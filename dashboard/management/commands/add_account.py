@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard import services
 from dashboard.enums import Environment
@@ -41,6 +42,8 @@ class Command(BaseCommand):
         parser.add_argument("--sqs-queue-url", default="")
         parser.add_argument("--sns-topic-arn", default="")
 
+    # The secret is a local here and in _credentials: error reports must not print it.
+    @sensitive_variables("secret")
     def handle(self, *args: Any, **options: Any) -> None:
         access_key_id, secret = self._credentials()
         account = RequesterAccount.objects.filter(slug=options["slug"]).first() or RequesterAccount(
@@ -77,6 +80,7 @@ class Command(BaseCommand):
             )
         )
 
+    @sensitive_variables("secret")
     def _credentials(self) -> tuple[str, str]:
         access_key_id = os.environ.get("AWS_ACCESS_KEY_ID", "").strip()
         secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "").strip()
