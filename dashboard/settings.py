@@ -289,6 +289,10 @@ def _broker_from_env() -> tuple[str, dict]:
 
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = _broker_from_env()
 CELERY_BROKER_IS_REDIS = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+# The embedded broker is kombu's filesystem transport with atomic writes (see dashboard/broker.py).
+CELERY_BROKER_TRANSPORT = (
+    "dashboard.broker:FilesystemTransport" if CELERY_BROKER_URL == "filesystem://" else None
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Job state lives in our database (dashboard.Job), so no result backend is needed.
 CELERY_TASK_IGNORE_RESULT = True
