@@ -180,7 +180,15 @@ class BulkDecisionForm(DecisionForm):
 
 
 class ColumnsForm(forms.Form):
-    """Which answer columns the grid shows, and in which order (`position_<name>`, optional)."""
+    """Which answer columns the grid shows, and in which order (`position_<name>`, optional).
+
+    A position is blank (the column goes after the numbered ones) or a whole number from 1 to 999,
+    as the page's number inputs allow. Anything else ("²", "-1", "abc", a thousand digits) can only
+    come from a hand-made request, and is refused as a whole with a message (a 400): ignoring it
+    would save an order the user did not ask for. (`str.isdigit` is no test: "²" is a digit to it
+    and not a number to `int`.)"""
+
+    MAX_POSITION = 999
 
     columns = forms.MultipleChoiceField(required=False, choices=[])
 
@@ -189,15 +197,27 @@ class ColumnsForm(forms.Form):
         self.answer_fields = fields
         typed_field(self, "columns", forms.ChoiceField).choices = [(f, f) for f in fields]
         for name in fields:
-            # Lenient on purpose: a position that is not a number just leaves the column unnumbered.
-            self.fields[f"position_{name}"] = forms.CharField(required=False, max_length=10)
+            self.fields[f"position_{name}"] = forms.IntegerField(
+                required=False,
+                min_value=1,
+                max_value=self.MAX_POSITION,
+                label=f"Position of {name}",
+            )
+
+    def problems(self) -> list[str]:
+        """Every error, each with the label of its field (after `is_valid()` said False)."""
+        return [
+            f"{self.fields[name].label or name}: {message}" if name in self.fields else str(message)
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
 
     def ordered_columns(self) -> list[str]:
         """The chosen columns by their typed position; unnumbered ones last, in field order."""
 
         def position(name: str) -> tuple[int, int]:
-            raw = self.cleaned_data.get(f"position_{name}") or ""
-            return (int(raw) if raw.isdigit() else 10_000, self.answer_fields.index(name))
+            typed = self.cleaned_data.get(f"position_{name}")
+            return (typed if typed is not None else 10_000, self.answer_fields.index(name))
 
         return sorted(self.cleaned_data["columns"], key=position)
 

@@ -156,13 +156,17 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
 @require_POST
 @login_required
 def study_columns(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
-    """Save which answer columns this user sees (and in which order) for the HIT type."""
+    """Save which answer columns this user sees (and in which order) for the HIT type. A choice
+    the page cannot send (an unknown column, a position that is not 1-999) is a 400 that says
+    what was wrong, and nothing is saved (hits.forms.ColumnsForm)."""
     account = account_for_user(request, slug)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
     fields = review.analyse(hit_type).fields
     form = ColumnsForm(request.POST, fields=fields)
-    if form.is_valid():
-        review.save_grid_columns(request.user, hit_type, form.ordered_columns())
+    if not form.is_valid():
+        context = {"account": account, "hit_type": hit_type, "problems": form.problems()}
+        return render(request, "hits/study_columns.html", context, status=400)
+    review.save_grid_columns(request.user, hit_type, form.ordered_columns())
     return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
 
 

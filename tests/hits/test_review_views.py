@@ -532,3 +532,37 @@ def test_columns_follow_the_order_the_user_numbers(
 
     assert GridPreference.objects.get(user=staff_user, hit_type=study).columns == ["comment", "cat"]
     assert body.index('<th scope="col">comment</th>') < body.index('<th scope="col">cat</th>')
+
+
+@pytest.mark.parametrize("position", ["²", "٣٣٣٣", "-1", "0", "1000", "abc", "1.5", "9" * 5000])
+def test_a_bad_column_position_is_a_400_with_a_message(
+    staff_client, staff_user, emulator_account, study, position
+):
+    """Issue 10, item 11: "²" is a digit to str.isdigit and no number to int (it was a 500). A
+    position the page's number inputs cannot send is refused with the reason; nothing is saved."""
+    url = reverse(
+        "study-columns", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    )
+
+    response = staff_client.post(
+        url, {"columns": ["cat", "comment"], "position_cat": position, "position_comment": "1"}
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The columns were not saved" in body and "Position of cat:" in body
+    assert not GridPreference.objects.filter(user=staff_user, hit_type=study).exists()
+
+
+def test_an_unknown_column_is_a_400_with_a_message(
+    staff_client, staff_user, emulator_account, study
+):
+    url = reverse(
+        "study-columns", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    )
+
+    response = staff_client.post(url, {"columns": ["cat", "no-such-field"]})
+
+    assert response.status_code == 400
+    assert "no-such-field is not one of the available choices" in response.content.decode()
+    assert not GridPreference.objects.filter(user=staff_user, hit_type=study).exists()
