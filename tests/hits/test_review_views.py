@@ -19,6 +19,7 @@ from hits.models import Assignment, Decision, GridPreference, HITType, Rejection
 from mirror.sync import run_sync
 from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
+from tests.htmlcheck import nested_forms
 from workers.models import Worker
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,12 @@ def _grid(client: Client, account, hit_type, **params):
     return client.get(
         reverse("study-detail", kwargs={"slug": account.slug, "hit_type_id": hit_type.hit_type_id}),
         params,
+    )
+
+
+def _bulk_url(account, hit_type) -> str:
+    return reverse(
+        "bulk-decide", kwargs={"slug": account.slug, "hit_type_id": hit_type.hit_type_id}
     )
 
 
@@ -368,6 +375,42 @@ def test_bulk_without_rows_or_reason_is_refused_clearly(staff_client, emulator_a
     assert "Tick at least one row" in no_rows
     assert "A rejection needs a reason" in no_reason
     assert not Decision.objects.exists() and not Job.objects.exists()
+
+
+def _submitted_ids() -> list[str]:
+    return list(
+        Assignment.objects.filter(status="Submitted")
+        .order_by("worker__worker_id", "pk")
+        .values_list("assignment_id", flat=True)
+    )
+
+
+def test_no_page_of_the_review_workspace_nests_a_form(staff_client, emulator_account, study):
+    """Issue 10, item 2: a form inside a form is dropped by the HTML parser (row 1's Approve
+    submitted the bulk form). The grid's boxes join the bulk form by their form attribute."""
+    grid_url = reverse(
+        "study-detail", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    )
+    hit = study.hits.order_by("pk").first()
+    pages = {
+        "grid": staff_client.get(grid_url),
+        "grid fragment": staff_client.get(grid_url, headers={"HX-Request": "true"}),
+        "hit": staff_client.get(
+            reverse("hit-detail", kwargs={"slug": emulator_account.slug, "hit_id": hit.hit_id})
+        ),
+        "confirmation": staff_client.post(
+            _bulk_url(emulator_account, study),
+            {"scope": "selected", "selected": _submitted_ids()[:1], "action": "approve"},
+        ),
+    }
+
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        assert nested_forms(response.content.decode()) == [], name
+    grid = pages["grid"].content.decode()
+    assert grid.count('type="checkbox" name="selected" value=') == 4
+    assert grid.count('form="bulk-form"') == 4
+    assert grid.count('data-shortcut="approve"') == 4
 
 
 @pytest.mark.parametrize("kind", ["hit", "assignment", "worker", "nothing"])
