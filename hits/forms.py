@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.datastructures import MultiValueDict
 
 from dashboard.forms import typed_field
 from hits.enums import AssignmentStatus, DecisionAction
@@ -58,6 +59,14 @@ class GridFilterForm(forms.Form):
             typed_field(self, "batch", forms.ModelChoiceField).queryset = batches
         else:  # most studies have no batches: no empty choice to show
             del self.fields["batch"]
+
+    def echoed(self) -> list[tuple[str, str]]:
+        """The submitted values of this form's own fields, as (name, value) pairs for hidden
+        inputs: the bulk form and the confirmation page carry the filter, and nothing else of the
+        query string (a crafted link must not add rows, `go` or a typed account name)."""
+        if not self.is_bound or not isinstance(self.data, MultiValueDict):
+            return []
+        return [(name, value) for name in self.fields for value in self.data.getlist(name)]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -140,7 +149,7 @@ class DecisionForm(forms.Form):
             if reason is None:
                 self.add_error("saved_reason", "Unknown saved reason.")
             elif not (cleaned.get("feedback") or "").strip():
-                cleaned["feedback"] = reason.text
+                cleaned["feedback"] = reason.text.strip()
         if (
             cleaned.get("action") == DecisionAction.REJECT
             and not (cleaned.get("feedback") or "").strip()
@@ -155,12 +164,13 @@ class BulkDecisionForm(DecisionForm):
     scope = forms.ChoiceField(
         choices=[("selected", "Selected rows"), ("matching", "Every row matching the filter")]
     )
-    assignment_ids = forms.CharField(required=False, widget=forms.HiddenInput)
     selected = forms.MultipleChoiceField(
         required=False, choices=[]
     )  # filled from the posted values
     # Set by the confirmation page's button: record the decisions now (else: show what they do).
+    # It counts only with the page's one-time token (`confirmation`; see hits.views.bulk_decide).
     go = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    confirmation = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -177,6 +187,20 @@ class BulkDecisionForm(DecisionForm):
                 "selected", "Tick at least one row, or choose every row matching the filter."
             )
         return cleaned
+
+    def echoed(self) -> list[tuple[str, str]]:
+        """What the confirmation page posts back, as (name, value) pairs for hidden inputs: the
+        decision as understood (a saved reason already turned into its text), never `go`, the
+        token or a typed name, which come from the confirmation page's own controls."""
+        data = self.cleaned_data
+        pairs = [
+            ("scope", data["scope"]),
+            ("action", data["action"]),
+            ("feedback", data["feedback"]),
+        ]
+        if data["scope"] == "selected":
+            pairs += [("selected", value) for value in data["selected"]]
+        return pairs
 
 
 class ColumnsForm(forms.Form):
