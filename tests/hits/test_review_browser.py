@@ -1,7 +1,7 @@
 """The review flow in a real browser (Debian's Chromium through Playwright) against a live server,
 the emulator and a real Celery worker: log in as staff, open a study, filter, select every matching
 row, bulk approve with confirmation, watch the progress bar finish, see the statuses change; row 1
-approved by click and by key on a full page load.
+approved by click and by key on a full page load; every keyboard shortcut of the grid.
 Screenshots of the grid, the confirmation, the job, the side-by-side page and the batches are
 saved in test-artifacts/."""
 
@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from dashboard.celery import app
 from dashboard.models import Job
-from hits.models import Assignment, HITType
+from hits.models import Assignment, Decision, HITType
 from mirror.sync import run_sync
 from tests.factories import TEST_PASSWORD
 from tests.hits.test_sync import create_hits, work
@@ -214,3 +214,65 @@ def test_row_one_is_approved_by_click_and_by_key_on_a_full_page_load(
     ) == {clicked, keyed}
     assert not Job.objects.exists()  # the bulk form was never submitted
     assert _approve_counts(fresh_emulator, [clicked, keyed]) == [1, 1]
+
+
+def test_keyboard_shortcuts_move_approve_reject_open_and_page(
+    browser, live_server, emulator_account, account_gateway, fresh_emulator, staff_user
+):
+    """j/k move between rows, a approves, r opens the reject box, p opens the row's HIT, n/b go to
+    the next and previous page (27 rows: two pages of 25)."""
+    page = browser
+    grid = live_server.url + _study(emulator_account, account_gateway, fresh_emulator.control, 9)
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ):
+        _log_in(page, live_server, staff_user)
+        page.goto(grid)
+        rows = page.locator("tr.review-row")
+        expect(rows).to_have_count(25)
+        current = re.compile(r"\bis-current\b")
+
+        page.keyboard.press("j")
+        expect(rows.nth(0)).to_have_class(current)
+        page.keyboard.press("j")
+        expect(rows.nth(1)).to_have_class(current)
+        expect(rows.nth(0)).not_to_have_class(current)
+        page.keyboard.press("k")
+        expect(rows.nth(0)).to_have_class(current)
+        expect(rows.nth(1)).not_to_have_class(current)
+
+        approved = _row_id(rows.nth(0))
+        page.keyboard.press("a")
+        expect(page.locator(f"#decision-{approved} .status")).to_have_text(
+            "Approved", timeout=30_000
+        )
+
+        page.keyboard.press("j")
+        second = _row_id(rows.nth(1))
+        page.keyboard.press("r")
+        expect(
+            page.locator(f"#decision-{second} details.reject-box[open] textarea")
+        ).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "review-keys-reject.png"), full_page=True)
+
+        preview = rows.nth(1).get_attribute("data-preview")
+        page.keyboard.press("p")
+        page.wait_for_url(live_server.url + preview)
+        expect(page.locator("table.side-by-side")).to_be_visible()
+
+        page.goto(grid)
+        page.keyboard.press("n")
+        expect(page.locator(".pagination")).to_contain_text("Page 2 of 2")
+        expect(rows).to_have_count(2)
+        assert page.url.endswith("page=2")
+        page.keyboard.press("b")
+        expect(page.locator(".pagination")).to_contain_text("Page 1 of 2")
+        expect(rows).to_have_count(25)
+        assert page.dialogs == []
+    connections.close_all()
+
+    assert list(Decision.objects.values_list("assignment__assignment_id", "action")) == [
+        (approved, "approve")
+    ]
+    assert _approve_counts(fresh_emulator, [approved]) == [1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -543,6 +544,18 @@ def test_no_page_of_the_review_workspace_nests_a_form(staff_client, emulator_acc
     assert grid.count('type="checkbox" name="selected" value=') == 4
     assert grid.count('form="bulk-form"') == 4
     assert grid.count('data-shortcut="approve"') == 4
+
+
+def test_the_key_hint_lists_every_shortcut(staff_client, emulator_account, study):
+    script = (Path(__file__).resolve().parents[2] / "static/js/review.js").read_text()
+    keys = set(re.findall(r'case "(\w)"', script))
+
+    body = _grid(staff_client, emulator_account, study).content.decode()
+    hint = re.search(r"Keys: ([^<]*)", body)
+
+    assert keys == set("jkarpnb")
+    assert hint is not None
+    assert {word for word in re.findall(r"\w+", hint.group(1)) if len(word) == 1} == keys
 
 
 @pytest.mark.parametrize("kind", ["hit", "assignment", "worker", "nothing"])
