@@ -12,6 +12,7 @@ from dashboard import services
 from dashboard.forms import RequesterAccountForm
 from dashboard.models import (
     AuditEvent,
+    Confirmation,
     Job,
     MTurkCallStats,
     NotificationEvent,
@@ -167,4 +168,20 @@ class MTurkCallStatsAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in MTurkCallStats._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Confirmation)
+class ConfirmationAdmin(admin.ModelAdmin):
+    """Read-only: who was shown which confirmation page, and whether they confirmed. Only digests
+    are stored, so nothing here can be used to confirm anything."""
+
+    list_display = ["created_at", "account", "user", "purpose", "used_at"]
+    list_filter = ["purpose", "account"]
+    readonly_fields = [field.name for field in Confirmation._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -437,3 +437,25 @@ class Intent(models.Model):
     def audit_parameters(self) -> dict[str, Any]:
         """What was asked, for the audit event (amounts, reasons, feedback...)."""
         return {}
+
+
+# --- Confirmations -------------------------------------------------------------------------------
+
+
+class Confirmation(models.Model):
+    """A one-time token issued by a confirmation page (dashboard.confirmations): its form may carry
+    the action out once, in the same session, for the same user, account and exactly what the
+    page showed. Only digests are stored: the token itself lives in the page that was rendered."""
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    session_digest = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(RequesterAccount, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=80)
+    # A digest of what the page showed and the action will do (the rows, the decision, ...).
+    binding_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} for {self.user_id} ({'used' if self.used_at else 'open'})"

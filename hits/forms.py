@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.datastructures import MultiValueDict
 
 from dashboard.forms import typed_field
 from hits.enums import AssignmentStatus, DecisionAction
@@ -58,6 +59,14 @@ class GridFilterForm(forms.Form):
             typed_field(self, "batch", forms.ModelChoiceField).queryset = batches
         else:  # most studies have no batches: no empty choice to show
             del self.fields["batch"]
+
+    def echoed(self) -> list[tuple[str, str]]:
+        """The submitted values of this form's own fields, as (name, value) pairs for hidden
+        inputs: the bulk form and the confirmation page carry the filter, and nothing else of the
+        query string (a crafted link must not add rows, `go` or a typed account name)."""
+        if not self.is_bound or not isinstance(self.data, MultiValueDict):
+            return []
+        return [(name, value) for name in self.fields for value in self.data.getlist(name)]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -140,7 +149,7 @@ class DecisionForm(forms.Form):
             if reason is None:
                 self.add_error("saved_reason", "Unknown saved reason.")
             elif not (cleaned.get("feedback") or "").strip():
-                cleaned["feedback"] = reason.text
+                cleaned["feedback"] = reason.text.strip()
         if (
             cleaned.get("action") == DecisionAction.REJECT
             and not (cleaned.get("feedback") or "").strip()
@@ -155,12 +164,13 @@ class BulkDecisionForm(DecisionForm):
     scope = forms.ChoiceField(
         choices=[("selected", "Selected rows"), ("matching", "Every row matching the filter")]
     )
-    assignment_ids = forms.CharField(required=False, widget=forms.HiddenInput)
     selected = forms.MultipleChoiceField(
         required=False, choices=[]
     )  # filled from the posted values
     # Set by the confirmation page's button: record the decisions now (else: show what they do).
+    # It counts only with the page's one-time token (`confirmation`; see hits.views.bulk_decide).
     go = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    confirmation = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -178,9 +188,31 @@ class BulkDecisionForm(DecisionForm):
             )
         return cleaned
 
+    def echoed(self) -> list[tuple[str, str]]:
+        """What the confirmation page posts back, as (name, value) pairs for hidden inputs: the
+        decision as understood (a saved reason already turned into its text), never `go`, the
+        token or a typed name, which come from the confirmation page's own controls."""
+        data = self.cleaned_data
+        pairs = [
+            ("scope", data["scope"]),
+            ("action", data["action"]),
+            ("feedback", data["feedback"]),
+        ]
+        if data["scope"] == "selected":
+            pairs += [("selected", value) for value in data["selected"]]
+        return pairs
+
 
 class ColumnsForm(forms.Form):
-    """Which answer columns the grid shows, and in which order (`position_<name>`, optional)."""
+    """Which answer columns the grid shows, and in which order (`position_<name>`, optional).
+
+    A position is blank (the column goes after the numbered ones) or a whole number from 1 to 999,
+    as the page's number inputs allow. Anything else ("²", "-1", "abc", a thousand digits) can only
+    come from a hand-made request, and is refused as a whole with a message (a 400): ignoring it
+    would save an order the user did not ask for. (`str.isdigit` is no test: "²" is a digit to it
+    and not a number to `int`.)"""
+
+    MAX_POSITION = 999
 
     columns = forms.MultipleChoiceField(required=False, choices=[])
 
@@ -189,15 +221,27 @@ class ColumnsForm(forms.Form):
         self.answer_fields = fields
         typed_field(self, "columns", forms.ChoiceField).choices = [(f, f) for f in fields]
         for name in fields:
-            # Lenient on purpose: a position that is not a number just leaves the column unnumbered.
-            self.fields[f"position_{name}"] = forms.CharField(required=False, max_length=10)
+            self.fields[f"position_{name}"] = forms.IntegerField(
+                required=False,
+                min_value=1,
+                max_value=self.MAX_POSITION,
+                label=f"Position of {name}",
+            )
+
+    def problems(self) -> list[str]:
+        """Every error, each with the label of its field (after `is_valid()` said False)."""
+        return [
+            f"{self.fields[name].label or name}: {message}" if name in self.fields else str(message)
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
 
     def ordered_columns(self) -> list[str]:
         """The chosen columns by their typed position; unnumbered ones last, in field order."""
 
         def position(name: str) -> tuple[int, int]:
-            raw = self.cleaned_data.get(f"position_{name}") or ""
-            return (int(raw) if raw.isdigit() else 10_000, self.answer_fields.index(name))
+            typed = self.cleaned_data.get(f"position_{name}")
+            return (typed if typed is not None else 10_000, self.answer_fields.index(name))
 
         return sorted(self.cleaned_data["columns"], key=position)
 

@@ -150,8 +150,10 @@ def render_grid_rows(
         cells = []
         if can_review:
             disabled = "" if row.status == AssignmentStatus.SUBMITTED else " disabled"
+            # The table is in no form (each row has its own decision forms): the box belongs to
+            # the bulk form below the table by its form attribute.
             cells.append(
-                f'<td><input type="checkbox" name="selected" value="{aid}" aria-label="Select {aid}"{disabled}></td>'
+                f'<td><input type="checkbox" name="selected" value="{aid}" form="bulk-form" aria-label="Select {aid}"{disabled}></td>'
             )
         worker = _text(row.worker_id)
         cells.append(

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.utils import timezone
 
 from dashboard import intents
@@ -421,6 +421,45 @@ def plan_bulk_decision(
         cost=review.bulk_cost(actionable, action),
         batch=filters.get("batch") if scope == "matching" else None,
     )
+
+
+# What a bulk decision's confirmation token is issued for (dashboard.confirmations).
+BULK_CONFIRMATION = "hits.bulk_decide"
+
+
+def bulk_binding(
+    *,
+    hit_type: HITType,
+    action: str,
+    feedback: str,
+    scope: str,
+    selected: Iterable[str],
+    filters: dict[str, Any],
+) -> dict[str, Any]:
+    """What the confirmation page of a bulk decision showed, for its one-time token: the study, the
+    decision and its feedback, and exactly which rows: the ticked ones (as a set) or the filter of
+    "every matching row" (the rows it matches are counted again when the decisions are recorded)."""
+    binding: dict[str, Any] = {
+        "hit_type": hit_type.pk,
+        "action": action,
+        # A hidden input posts its line breaks back as CRLF: the same feedback either way.
+        "feedback": "\n".join(feedback.strip().splitlines()),
+        "scope": scope,
+    }
+    if scope == "matching":
+        binding["filters"] = {name: _canonical(value) for name, value in filters.items()}
+    else:
+        binding["rows"] = sorted(set(selected))
+    return binding
+
+
+def _canonical(value: Any) -> Any:
+    """A filter value as JSON the same way whichever order or form it was posted in."""
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, list | tuple | set):
+        return sorted(str(item) for item in value)
+    return value
 
 
 def start_bulk_decision(

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
@@ -19,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from dashboard import confirmations
 from dashboard.enums import Action, JobKind
 from dashboard.forms import LiveAccountConfirmForm
 from dashboard.htmx import page_or_fragment, vary_on_htmx
@@ -156,13 +158,17 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
 @require_POST
 @login_required
 def study_columns(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
-    """Save which answer columns this user sees (and in which order) for the HIT type."""
+    """Save which answer columns this user sees (and in which order) for the HIT type. A choice
+    the page cannot send (an unknown column, a position that is not 1-999) is a 400 that says
+    what was wrong, and nothing is saved (hits.forms.ColumnsForm)."""
     account = account_for_user(request, slug)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
     fields = review.analyse(hit_type).fields
     form = ColumnsForm(request.POST, fields=fields)
-    if form.is_valid():
-        review.save_grid_columns(request.user, hit_type, form.ordered_columns())
+    if not form.is_valid():
+        context = {"account": account, "hit_type": hit_type, "problems": form.problems()}
+        return render(request, "hits/study_columns.html", context, status=400)
+    review.save_grid_columns(request.user, hit_type, form.ordered_columns())
     return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
 
 
@@ -351,8 +357,11 @@ def assignment_decide(request: DashboardRequest, slug: str, assignment_id: str) 
 @require_POST
 @login_required
 def bulk_decide(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
-    """Step 1 shows what will happen (count, cost, live-account confirmation); step 2 (`go`) records
-    the decisions and starts the job that carries them out."""
+    """Step 1 (from the grid) shows what will happen: count, cost, and on a live account a box for
+    its name; the page carries a one-time token bound to exactly that (dashboard.confirmations).
+    Step 2 (`go`, from that page) records the decisions and starts the job that carries them out,
+    only with the page's unspent token and, on a live account, the typed name. Without them, the
+    confirmation page is shown again and nothing is recorded."""
     account = account_for_user(request, slug, Action.REVIEW)
     hit_type = get_object_or_404(HITType, account=account, hit_type_id=hit_type_id)
     form = BulkDecisionForm(request.POST, reasons=account.rejection_reasons.all())
@@ -380,8 +389,15 @@ def bulk_decide(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpR
         selected=data["selected"],
         filters=filters,
     )
-    confirm = LiveAccountConfirmForm(request.POST, account=account)
-    context = {
+    binding = services.bulk_binding(
+        hit_type=hit_type,
+        action=action,
+        feedback=data["feedback"],
+        scope=data["scope"],
+        selected=data["selected"],
+        filters=filters,
+    )
+    context: dict[str, object] = {
         "account": account,
         "hit_type": hit_type,
         "batch": plan.batch,
@@ -390,28 +406,53 @@ def bulk_decide(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpR
         "skipped": plan.skipped,
         "cost": plan.cost,
         "action_label": DecisionAction(action).label,
-        "post": request.POST,
+        # Only the two forms' own fields travel on; `go`, the token and the name are the page's.
+        "hidden_fields": [*form.echoed(), *filter_form.echoed()],
     }
-    if not data["go"]:
-        return render(request, "hits/bulk_confirm.html", context)
-    if not confirm.is_valid():
-        context["confirm_error"] = confirm.problem()
-        return render(request, "hits/bulk_confirm.html", context)
-    if plan.count == 0:
-        messages.warning(
-            request, "Nothing to do: none of those assignments can take that decision now."
-        )
-        return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
-    job = services.start_bulk_decision(
-        account=account,
-        hit_type=hit_type,
-        plan=plan,
-        action=action,
-        feedback=data["feedback"],
-        scope=data["scope"],
-        requested_by=request.user,
+    if data["go"]:
+        confirm = LiveAccountConfirmForm(request.POST, account=account)
+        if not confirm.is_valid():
+            context["confirm_error"] = confirm.problem()
+        else:
+            with transaction.atomic():
+                # Spent in the transaction that records the decisions: if recording fails, the
+                # token is not spent; two posts of one page record the decisions once.
+                confirmed = confirmations.consume(
+                    request,
+                    token=data["confirmation"],
+                    account=account,
+                    purpose=services.BULK_CONFIRMATION,
+                    binding=binding,
+                )
+                job = (
+                    services.start_bulk_decision(
+                        account=account,
+                        hit_type=hit_type,
+                        plan=plan,
+                        action=action,
+                        feedback=data["feedback"],
+                        scope=data["scope"],
+                        requested_by=request.user,
+                    )
+                    if confirmed and plan.count
+                    else None
+                )
+            if job is not None:
+                return redirect(job)
+            if confirmed:
+                messages.warning(
+                    request, "Nothing to do: none of those assignments can take that decision now."
+                )
+                return redirect("study-detail", slug=account.slug, hit_type_id=hit_type.hit_type_id)
+            context["confirm_error"] = (
+                "Nothing was sent: this confirmation is no longer valid (it was used already, "
+                "expired, or was shown for other rows or another decision). Check what is below "
+                "and confirm again."
+            )
+    context["confirmation"] = confirmations.issue(
+        request, account=account, purpose=services.BULK_CONFIRMATION, binding=binding
     )
-    return redirect(job)
+    return render(request, "hits/bulk_confirm.html", context)
 
 
 @require_GET

@@ -45,6 +45,11 @@
     event.preventDefault();
   });
 
-  // The grid is swapped by htmx when filtering or paging: start again at the top.
-  document.body.addEventListener("htmx:afterSwap", function () { current = -1; });
+  // The grid is swapped by htmx when filtering or paging: start again at the top. A decision
+  // cell swapped in a row (after a decision, and every second while one is on its way) keeps
+  // the current row, so that `a` then `j` goes on to the next row.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "grid") current = -1;
+  });
 })();

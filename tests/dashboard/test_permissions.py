@@ -9,6 +9,7 @@ from dashboard.enums import RESEARCH_STAFF_ACTIONS, Action
 from dashboard.jobs import job_handler, start_job
 from dashboard.models import RequesterAccount
 from dashboard.permissions import allowed_actions, user_can
+from tests.htmlcheck import nested_forms
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +128,20 @@ def test_account_view_permission_matrix(personas, account, other_account, person
     )
     if persona == "anonymous":
         assert response["Location"].startswith(reverse("login"))
+
+
+# Answers that are not pages of our templates: a CSV download, the requester's own question HTML,
+# a redirect.
+NOT_OUR_PAGES = {"results-download", "hit-preview", "assignment-replay", "search"}
+
+
+@pytest.mark.parametrize("view_name", sorted(set(ACCOUNT_VIEWS) - NOT_OUR_PAGES))
+def test_no_account_page_nests_a_form(lab_admin_client, account, view_name):
+    """DESIGN: no form is nested in another (the HTML parser drops the inner one)."""
+    response = lab_admin_client.get(_url(view_name, account))
+
+    assert response.status_code == 200
+    assert nested_forms(response.content.decode()) == []
 
 
 @pytest.mark.parametrize("view_name", sorted(ACCOUNT_VIEWS))

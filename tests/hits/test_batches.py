@@ -18,6 +18,7 @@ from hits.sync import sync_full
 from mirror.sync import run_sync
 from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
+from tests.htmlcheck import confirmation_page
 
 pytestmark = pytest.mark.django_db
 
@@ -166,10 +167,10 @@ def test_bulk_over_every_matching_row_stays_in_the_batch(staff_client, emulator_
         "bulk-decide", kwargs={"slug": emulator_account.slug, "hit_type_id": hit_type.hit_type_id}
     )
 
-    confirm = staff_client.post(
-        url, {"scope": "matching", "action": "approve", "batch": pilot.pk}
-    ).content.decode()
-    staff_client.post(url, {"scope": "matching", "action": "approve", "batch": pilot.pk, "go": "1"})
+    confirm, confirmed = confirmation_page(
+        staff_client, url, {"scope": "matching", "action": "approve", "batch": pilot.pk}
+    )
+    staff_client.post(url, confirmed)
 
     assert "Approve 2 assignments?" in confirm and "<dd>pilot</dd>" in confirm
     assert Job.objects.get(kind="review.decide").title.endswith(", batch pilot")

@@ -1,20 +1,24 @@
 """The review flow in a real browser (Debian's Chromium through Playwright) against a live server,
 the emulator and a real Celery worker: log in as staff, open a study, filter, select every matching
-row, bulk approve with confirmation, watch the progress bar finish, see the statuses change.
+row, bulk approve with confirmation, watch the progress bar finish, see the statuses change; row 1
+approved by click and by key on a full page load; every keyboard shortcut of the grid.
 Screenshots of the grid, the confirmation, the job, the side-by-side page and the batches are
 saved in test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connections
+from django.urls import reverse
 
 from dashboard.celery import app
-from hits.models import Assignment
+from dashboard.models import Job
+from hits.models import Assignment, Decision, HITType
 from mirror.sync import run_sync
 from tests.factories import TEST_PASSWORD
 from tests.hits.test_sync import create_hits, work
@@ -149,3 +153,126 @@ def test_staff_bulk_approves_every_matching_row_and_watches_it_finish(
         if a["WorkerId"] == "AWORKERONE0001"
     ]
     assert [a["ApproveCount"] for a in truth] == [1, 1]
+
+
+def _study(account, gateway, control, hits: int) -> str:
+    """`hits` HITs of one study, each worked by three workers and synced; the grid's URL path."""
+    for hit_id in create_hits(gateway, hits):
+        for worker_id in ("AWORKERONE0001", "AWORKERTWO0002", "AWORKERTHREE03"):
+            work(control, hit_id, worker_id)
+    assert run_sync(account=account, kind="full").ok
+    hit_type = HITType.objects.get(account=account)
+    return reverse(
+        "study-detail", kwargs={"slug": account.slug, "hit_type_id": hit_type.hit_type_id}
+    )
+
+
+def _row_id(row) -> str:
+    return row.get_attribute("id").removeprefix("a-")
+
+
+def _approve_counts(emulator, assignment_ids) -> list[int]:
+    truth = {a["AssignmentId"]: a for a in emulator.control.truth("assignments")["assignments"]}
+    return [truth[a]["ApproveCount"] for a in assignment_ids]
+
+
+def test_row_one_is_approved_by_click_and_by_key_on_a_full_page_load(
+    browser, live_server, emulator_account, account_gateway, fresh_emulator, staff_user
+):
+    """Issue 10, item 2: with the row forms nested in the bulk form, the parser dropped row 1's
+    form on a full page load, and its Approve (or the `a` key) submitted the bulk form instead."""
+    page = browser
+    grid = live_server.url + _study(emulator_account, account_gateway, fresh_emulator.control, 1)
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ):
+        _log_in(page, live_server, staff_user)
+        page.goto(grid)
+        clicked = _row_id(page.locator("tr.review-row").first)
+        page.locator("tr.review-row").first.locator("[data-shortcut=approve]").click()
+        expect(page.locator(f"#decision-{clicked} .status")).to_have_text(
+            "Approved", timeout=30_000
+        )
+        assert page.url == grid
+
+        page.goto(f"{grid}?status=Submitted")
+        first = page.locator("tr.review-row").first
+        keyed = _row_id(first)
+        page.keyboard.press("j")
+        expect(first).to_have_class(re.compile(r"\bis-current\b"))
+        page.keyboard.press("a")
+        expect(page.locator(f"#decision-{keyed} .status")).to_have_text("Approved", timeout=30_000)
+        assert page.url == f"{grid}?status=Submitted"
+        page.screenshot(path=str(ARTIFACTS / "review-row-one-approved.png"), full_page=True)
+        assert page.dialogs == []
+    connections.close_all()
+
+    assert keyed != clicked
+    assert set(
+        Assignment.objects.filter(status="Approved").values_list("assignment_id", flat=True)
+    ) == {clicked, keyed}
+    assert not Job.objects.exists()  # the bulk form was never submitted
+    assert _approve_counts(fresh_emulator, [clicked, keyed]) == [1, 1]
+
+
+def test_keyboard_shortcuts_move_approve_reject_open_and_page(
+    browser, live_server, emulator_account, account_gateway, fresh_emulator, staff_user
+):
+    """j/k move between rows, a approves, r opens the reject box, p opens the row's HIT, n/b go to
+    the next and previous page (27 rows: two pages of 25)."""
+    page = browser
+    grid = live_server.url + _study(emulator_account, account_gateway, fresh_emulator.control, 9)
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ):
+        _log_in(page, live_server, staff_user)
+        page.goto(grid)
+        rows = page.locator("tr.review-row")
+        expect(rows).to_have_count(25)
+        current = re.compile(r"\bis-current\b")
+
+        page.keyboard.press("j")
+        expect(rows.nth(0)).to_have_class(current)
+        page.keyboard.press("j")
+        expect(rows.nth(1)).to_have_class(current)
+        expect(rows.nth(0)).not_to_have_class(current)
+        page.keyboard.press("k")
+        expect(rows.nth(0)).to_have_class(current)
+        expect(rows.nth(1)).not_to_have_class(current)
+
+        approved = _row_id(rows.nth(0))
+        page.keyboard.press("a")
+        expect(page.locator(f"#decision-{approved} .status")).to_have_text(
+            "Approved", timeout=30_000
+        )
+
+        page.keyboard.press("j")
+        second = _row_id(rows.nth(1))
+        page.keyboard.press("r")
+        expect(
+            page.locator(f"#decision-{second} details.reject-box[open] textarea")
+        ).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "review-keys-reject.png"), full_page=True)
+
+        preview = rows.nth(1).get_attribute("data-preview")
+        page.keyboard.press("p")
+        page.wait_for_url(live_server.url + preview)
+        expect(page.locator("table.side-by-side")).to_be_visible()
+
+        page.goto(grid)
+        page.keyboard.press("n")
+        expect(page.locator(".pagination")).to_contain_text("Page 2 of 2")
+        expect(rows).to_have_count(2)
+        assert page.url.endswith("page=2")
+        page.keyboard.press("b")
+        expect(page.locator(".pagination")).to_contain_text("Page 1 of 2")
+        expect(rows).to_have_count(25)
+        assert page.dialogs == []
+    connections.close_all()
+
+    assert list(Decision.objects.values_list("assignment__assignment_id", "action")) == [
+        (approved, "approve")
+    ]
+    assert _approve_counts(fresh_emulator, [approved]) == [1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -19,6 +20,7 @@ from hits.models import Assignment, Decision, GridPreference, HITType, Rejection
 from mirror.sync import run_sync
 from mturk.fees import assignment_cost
 from tests.hits.test_sync import create_hits, work
+from tests.htmlcheck import as_post, confirmation_page, form_data, nested_forms
 from workers.models import Worker
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,12 @@ def _grid(client: Client, account, hit_type, **params):
     return client.get(
         reverse("study-detail", kwargs={"slug": account.slug, "hit_type_id": hit_type.hit_type_id}),
         params,
+    )
+
+
+def _bulk_url(account, hit_type) -> str:
+    return reverse(
+        "bulk-decide", kwargs={"slug": account.slug, "hit_type_id": hit_type.hit_type_id}
     )
 
 
@@ -284,15 +292,12 @@ def test_bulk_approve_selected_rows_confirms_cost_then_runs_a_job(
             "assignment_id", flat=True
         )
     )
-    url = reverse(
-        "bulk-decide", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
-    )
+    url = _bulk_url(emulator_account, study)
     form = {"scope": "selected", "selected": chosen, "action": "approve", "feedback": "Thanks"}
 
-    confirm = staff_client.post(url, form)
-    go = staff_client.post(url, {**form, "go": "1"})
+    body, confirmed = confirmation_page(staff_client, url, form)
+    go = staff_client.post(url, confirmed)
 
-    body = confirm.content.decode()
     assert "Approve 2 assignments?" in body
     assert "$0.60" in body  # 2 x ($0.25 + 20%)
     job = Job.objects.get(kind="review.decide")
@@ -316,22 +321,14 @@ def test_bulk_approve_selected_rows_confirms_cost_then_runs_a_job(
 
 
 def test_bulk_over_every_matching_row_follows_the_filter(staff_client, emulator_account, study):
-    url = reverse(
-        "bulk-decide", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
-    )
+    url = _bulk_url(emulator_account, study)
+    form = {"scope": "matching", "action": "reject", "feedback": "Disagrees", "disagrees": "on"}
 
-    staff_client.post(
-        url,
-        {
-            "scope": "matching",
-            "action": "reject",
-            "feedback": "Disagrees",
-            "disagrees": "on",
-            "go": "1",
-        },
-    )
+    body, confirmed = confirmation_page(staff_client, url, form)
+    staff_client.post(url, confirmed)
 
     decisions = Decision.objects.select_related("assignment__worker")
+    assert "Reject 1 assignment?" in body
     assert [d.assignment.worker.worker_id for d in decisions] == ["AWORKERTHREE03"]
     assert decisions[0].action == "reject" and decisions[0].feedback == "Disagrees"
 
@@ -340,14 +337,16 @@ def test_a_live_account_asks_for_its_name(staff_client, emulator_account, study)
     emulator_account.environment = Environment.LIVE
     emulator_account.endpoint_url = ""
     emulator_account.save()
-    url = reverse(
-        "bulk-decide", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    url = _bulk_url(emulator_account, study)
+    body, confirmed = confirmation_page(
+        staff_client, url, {"scope": "matching", "action": "approve"}
     )
-    form = {"scope": "matching", "action": "approve", "go": "1"}
 
-    wrong = staff_client.post(url, {**form, "confirm_name": "nope"})
-    right = staff_client.post(url, {**form, "confirm_name": emulator_account.name})
+    wrong = staff_client.post(url, {**confirmed, "confirm_name": "nope"})
+    _, again = confirmation_page(staff_client, url, {"scope": "matching", "action": "approve"})
+    right = staff_client.post(url, {**again, "confirm_name": emulator_account.name})
 
+    assert 'name="confirm_name"' in body
     assert "Type the account name exactly" in wrong.content.decode()
     assert right.status_code == 302
     assert Decision.objects.count() == 4
@@ -368,6 +367,195 @@ def test_bulk_without_rows_or_reason_is_refused_clearly(staff_client, emulator_a
     assert "Tick at least one row" in no_rows
     assert "A rejection needs a reason" in no_reason
     assert not Decision.objects.exists() and not Job.objects.exists()
+
+
+def _live(account) -> None:
+    account.environment = Environment.LIVE
+    account.endpoint_url = ""
+    account.save()
+
+
+def _submitted_ids() -> list[str]:
+    return list(
+        Assignment.objects.filter(status="Submitted")
+        .order_by("worker__worker_id", "pk")
+        .values_list("assignment_id", flat=True)
+    )
+
+
+def test_a_crafted_link_cannot_add_rows_nor_skip_the_confirmation(
+    staff_client, emulator_account, study
+):
+    """Issue 10, item 1: the grid's query string may carry the filter, nothing else. A link with
+    rows, `go` and a live account's name, then the user's click on "Review before sending…" with
+    one row ticked, shows the confirmation for that one row and records nothing."""
+    _live(emulator_account)
+    ticked, *unticked = _submitted_ids()
+    crafted = {
+        "selected": unticked,
+        "go": "1",
+        "confirm_name": emulator_account.name,
+        "confirmation": "forged",
+        "scope": "matching",
+        "action": "reject",
+        "feedback": "Spam",
+        "worker": "",  # a filter field: it may travel
+    }
+
+    grid = _grid(staff_client, emulator_account, study, **crafted).content.decode()
+    fields, _ = form_data(grid, form_id="bulk-form")
+    posted = staff_client.post(
+        _bulk_url(emulator_account, study), as_post([*fields, ("selected", ticked)])
+    )
+
+    names = [name for name, _ in fields]
+    assert not {"selected", "go", "confirm_name", "confirmation"} & set(names)
+    assert names.count("scope") == names.count("action") == 1
+    assert dict(fields)["scope"] == "selected" and dict(fields)["action"] == "approve"
+    assert posted.status_code == 200
+    confirmation = posted.content.decode()
+    assert "Approve 1 assignment?" in confirmation
+    back, _ = form_data(confirmation, action=_bulk_url(emulator_account, study))
+    assert [value for name, value in back if name == "selected"] == [ticked]
+    assert not [value for name, value in back if name == "confirm_name" and value]
+    assert not Decision.objects.exists() and not Job.objects.exists()
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"])
+def test_go_without_the_confirmation_pages_token_records_nothing(
+    staff_client, emulator_account, study, token
+):
+    """`go` and the typed name count only with the token of a confirmation page: without it the
+    confirmation page is shown (with a fresh token), and nothing is recorded."""
+    _live(emulator_account)
+    form = {
+        "scope": "selected",
+        "selected": _submitted_ids()[1:],
+        "action": "reject",
+        "feedback": "Spam",
+        "go": "1",
+        "confirm_name": emulator_account.name,
+    }
+    if token is not None:
+        form["confirmation"] = token
+
+    response = staff_client.post(_bulk_url(emulator_account, study), form)
+
+    body = response.content.decode()
+    assert response.status_code == 200 and "Reject 3 assignments?" in body
+    assert "this confirmation is no longer valid" in body
+    assert re.search(r'name="confirmation" value="[\w-]{40,}"', body)
+    assert not Decision.objects.exists() and not Job.objects.exists()
+
+
+def test_a_confirmation_token_works_once(staff_client, emulator_account, study):
+    url = _bulk_url(emulator_account, study)
+    _, confirmed = confirmation_page(
+        staff_client,
+        url,
+        {"scope": "selected", "selected": _submitted_ids()[:1], "action": "approve"},
+    )
+
+    first = staff_client.post(url, confirmed)
+    replay = staff_client.post(url, confirmed)
+
+    assert first.status_code == 302
+    assert replay.status_code == 200
+    assert "this confirmation is no longer valid" in replay.content.decode()
+    assert Job.objects.count() == 1 and Decision.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"selected": "more rows"},
+        {"selected": "other rows"},
+        {"action": "reject"},
+        {"feedback": "Something else"},
+        {"scope": "matching"},
+    ],
+    ids=lambda change: next(iter(change.items()))[1].replace(" ", "-"),
+)
+def test_a_token_is_refused_for_other_rows_or_another_decision(
+    staff_client, emulator_account, study, change
+):
+    ids = _submitted_ids()
+    url = _bulk_url(emulator_account, study)
+    _, confirmed = confirmation_page(
+        staff_client,
+        url,
+        {"scope": "selected", "selected": ids[:1], "action": "approve", "feedback": "Thanks"},
+    )
+    rows = {"more rows": ids[:3], "other rows": ids[1:2]}
+    tampered = {
+        **confirmed,
+        **{key: rows.get(value, value) for key, value in change.items()},
+    }
+
+    response = staff_client.post(url, tampered)
+
+    assert response.status_code == 200
+    assert "this confirmation is no longer valid" in response.content.decode()
+    assert not Decision.objects.exists() and not Job.objects.exists()
+
+
+def test_a_token_for_every_matching_row_is_bound_to_its_filter(
+    staff_client, emulator_account, study
+):
+    url = _bulk_url(emulator_account, study)
+    _, confirmed = confirmation_page(
+        staff_client, url, {"scope": "matching", "action": "approve", "worker": "AWORKERTWO0002"}
+    )
+
+    wider = staff_client.post(url, {**confirmed, "worker": ""})
+    same = staff_client.post(url, confirmed)
+
+    assert wider.status_code == 200
+    assert "this confirmation is no longer valid" in wider.content.decode()
+    assert same.status_code == 302
+    assert list(Decision.objects.values_list("assignment__worker__worker_id", flat=True)) == [
+        "AWORKERTWO0002"
+    ]
+
+
+def test_no_page_of_the_review_workspace_nests_a_form(staff_client, emulator_account, study):
+    """Issue 10, item 2: a form inside a form is dropped by the HTML parser (row 1's Approve
+    submitted the bulk form). The grid's boxes join the bulk form by their form attribute."""
+    grid_url = reverse(
+        "study-detail", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    )
+    hit = study.hits.order_by("pk").first()
+    pages = {
+        "grid": staff_client.get(grid_url),
+        "grid fragment": staff_client.get(grid_url, headers={"HX-Request": "true"}),
+        "hit": staff_client.get(
+            reverse("hit-detail", kwargs={"slug": emulator_account.slug, "hit_id": hit.hit_id})
+        ),
+        "confirmation": staff_client.post(
+            _bulk_url(emulator_account, study),
+            {"scope": "selected", "selected": _submitted_ids()[:1], "action": "approve"},
+        ),
+    }
+
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        assert nested_forms(response.content.decode()) == [], name
+    grid = pages["grid"].content.decode()
+    assert grid.count('type="checkbox" name="selected" value=') == 4
+    assert grid.count('form="bulk-form"') == 4
+    assert grid.count('data-shortcut="approve"') == 4
+
+
+def test_the_key_hint_lists_every_shortcut(staff_client, emulator_account, study):
+    script = (Path(__file__).resolve().parents[2] / "static/js/review.js").read_text()
+    keys = set(re.findall(r'case "(\w)"', script))
+
+    body = _grid(staff_client, emulator_account, study).content.decode()
+    hint = re.search(r"Keys: ([^<]*)", body)
+
+    assert keys == set("jkarpnb")
+    assert hint is not None
+    assert {word for word in re.findall(r"\w+", hint.group(1)) if len(word) == 1} == keys
 
 
 @pytest.mark.parametrize("kind", ["hit", "assignment", "worker", "nothing"])
@@ -532,3 +720,37 @@ def test_columns_follow_the_order_the_user_numbers(
 
     assert GridPreference.objects.get(user=staff_user, hit_type=study).columns == ["comment", "cat"]
     assert body.index('<th scope="col">comment</th>') < body.index('<th scope="col">cat</th>')
+
+
+@pytest.mark.parametrize("position", ["²", "٣٣٣٣", "-1", "0", "1000", "abc", "1.5", "9" * 5000])
+def test_a_bad_column_position_is_a_400_with_a_message(
+    staff_client, staff_user, emulator_account, study, position
+):
+    """Issue 10, item 11: "²" is a digit to str.isdigit and no number to int (it was a 500). A
+    position the page's number inputs cannot send is refused with the reason; nothing is saved."""
+    url = reverse(
+        "study-columns", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    )
+
+    response = staff_client.post(
+        url, {"columns": ["cat", "comment"], "position_cat": position, "position_comment": "1"}
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The columns were not saved" in body and "Position of cat:" in body
+    assert not GridPreference.objects.filter(user=staff_user, hit_type=study).exists()
+
+
+def test_an_unknown_column_is_a_400_with_a_message(
+    staff_client, staff_user, emulator_account, study
+):
+    url = reverse(
+        "study-columns", kwargs={"slug": emulator_account.slug, "hit_type_id": study.hit_type_id}
+    )
+
+    response = staff_client.post(url, {"columns": ["cat", "no-such-field"]})
+
+    assert response.status_code == 400
+    assert "no-such-field is not one of the available choices" in response.content.decode()
+    assert not GridPreference.objects.filter(user=staff_user, hit_type=study).exists()
