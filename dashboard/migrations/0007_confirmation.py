@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0004_requesteraccount_rate_limit_per_second_and_more'),
+        ('dashboard', '0006_syncstate_last_active_sync_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
