@@ -12,7 +12,9 @@ Contracts:
   rate limiter (a ``before-send`` handler on the client), so the shared budget counts what MTurk
   actually sees.
 - Listings are generators of pages (one ``list`` of records per ``MaxResults=100`` page) so callers
-  can upsert page by page.
+  can upsert page by page. A page is never empty: MTurk puts a ``NextToken`` on every page with
+  results and ends a listing with an empty page; that page is read (one more call) but not yielded,
+  and any empty page ends the listing, token or not.
 - Idempotency (DESIGN.md "The MTurk gateway"): a repeated ``UniqueRequestToken`` is an error at
   MTurk, not a replay. The gateway turns it into success only after confirming the state: the
   existing HIT is read back, a bonus is looked up with ListBonusPayments, an "already approved"
@@ -348,7 +350,12 @@ class MTurkGateway:
             page = self._run(operation, lambda: next(pages, _END))
             if page is _END:
                 return
-            yield [record(item) for item in page.get(result_key) or ()]
+            items = page.get(result_key) or ()
+            if not items:
+                # MTurk ends every listing with an empty page without a NextToken; an empty page
+                # that still carries one ends it too (botocore would page on through nothing).
+                return
+            yield [record(item) for item in items]
 
     # --- account -------------------------------------------------------------------------------
 

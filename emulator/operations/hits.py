@@ -327,30 +327,42 @@ def create_additional_assignments_for_hit(
 def list_review_policy_results_for_hit(
     emu: Emulator, params: dict[str, Any], ctx: Context
 ) -> dict[str, Any]:
+    """Pages through the reports' lists together: page k shows items [k*size, (k+1)*size) of each
+    list asked for. The lists only grow (policies append), so an offset is a stable resume point.
+    Like every MTurk listing, a page that shows anything carries a NextToken and the listing ends
+    with a page that shows nothing and has none."""
     hit = emu.get_hit(params["HITId"])
     levels = params.get("PolicyLevels") or ["Assignment", "HIT"]
     actions = bool(params.get("RetrieveActions", False))
     results = bool(params.get("RetrieveResults", False))
-    size = params.get("MaxResults")
-    if size is not None and not 1 <= size <= 100:
-        raise invalid_param("MaxResults must be between 1 and 100.")
+    size = pagination.page_size(params)
+    scope = f"{hit.hit_id}|{','.join(sorted(levels))}|{int(actions)}{int(results)}"
+    after = pagination.decode_token(params.get("NextToken"), "ListReviewPolicyResultsForHIT", scope)
+    start = max(after, 0)
+    end = start + size
+    shown = 0
     response: dict[str, Any] = {"HITId": hit.hit_id}
-    if "Assignment" in levels:
-        if hit.assignment_review_policy:
-            response["AssignmentReviewPolicy"] = hit.assignment_review_policy
+    for level, policy, review_results, review_actions in (
+        (
+            "Assignment",
+            hit.assignment_review_policy,
+            hit.assignment_review_results,
+            hit.assignment_review_actions,
+        ),
+        ("HIT", hit.hit_review_policy, hit.hit_review_results, hit.hit_review_actions),
+    ):
+        if level not in levels:
+            continue
+        if policy:
+            response[f"{level}ReviewPolicy"] = policy
         report: dict[str, Any] = {}
         if results:
-            report["ReviewResults"] = hit.assignment_review_results
+            report["ReviewResults"] = review_results[start:end]
+            shown += len(report["ReviewResults"])
         if actions:
-            report["ReviewActions"] = hit.assignment_review_actions
-        response["AssignmentReviewReport"] = report
-    if "HIT" in levels:
-        if hit.hit_review_policy:
-            response["HITReviewPolicy"] = hit.hit_review_policy
-        report = {}
-        if results:
-            report["ReviewResults"] = hit.hit_review_results
-        if actions:
-            report["ReviewActions"] = hit.hit_review_actions
-        response["HITReviewReport"] = report
+            report["ReviewActions"] = review_actions[start:end]
+            shown += len(report["ReviewActions"])
+        response[f"{level}ReviewReport"] = report
+    if shown:
+        response["NextToken"] = pagination.encode_token("ListReviewPolicyResultsForHIT", end, scope)
     return response
