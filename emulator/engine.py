@@ -31,6 +31,7 @@ from emulator.protocol import (
     invalid_param,
     iso,
     not_found,
+    wrong_status,
 )
 from emulator.state import (
     ABANDONED,
@@ -518,9 +519,7 @@ class Emulator:
                     INVALID_STATE,
                 )
         elif a.status != SUBMITTED:
-            raise RequestError(
-                "This operation can be called with a status of: Submitted", INVALID_STATE
-            )
+            raise wrong_status("Submitted", INVALID_STATE)
         reward, fee = self.assignment_cost(hit)
         self.charge(reward + fee, f"approving assignment {a.assignment_id}")
         previous = a.status
@@ -543,9 +542,7 @@ class Emulator:
 
     def reject(self, a: Assignment, feedback: str) -> None:
         if a.status != SUBMITTED:
-            raise RequestError(
-                "This operation can be called with a status of: Submitted", INVALID_STATE
-            )
+            raise wrong_status("Submitted", INVALID_STATE)
         hit = self.state.hits[a.hit_id]
         a.status = REJECTED
         a.rejection_time = self._now

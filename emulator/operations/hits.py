@@ -11,7 +11,13 @@ from emulator import pagination, review_policies
 from emulator import requirements as reqs
 from emulator.operations import checks as ck
 from emulator.operations.registry import Context, operation
-from emulator.protocol import RequestError, invalid_param, parse_money, parse_timestamp
+from emulator.protocol import (
+    RequestError,
+    invalid_param,
+    parse_money,
+    parse_timestamp,
+    wrong_status,
+)
 from emulator.state import DISPOSED, HIT, REVIEWABLE, REVIEWING, SUBMITTED, HITType
 
 if TYPE_CHECKING:
@@ -257,11 +263,8 @@ def update_hit_review_status(emu: Emulator, params: dict[str, Any], ctx: Context
     revert = bool(params.get("Revert", False))
     wanted, target = (REVIEWING, REVIEWABLE) if revert else (REVIEWABLE, REVIEWING)
     if hit.status != wanted:
-        raise RequestError(
-            f"HIT {hit.hit_id} is {hit.status}; UpdateHITReviewStatus with Revert={revert} needs "
-            f"a {wanted} HIT.",
-            "AWS.MechanicalTurk.InvalidHITState",
-        )
+        # Revert=False moves Reviewable -> Reviewing only; Revert=True the way back only.
+        raise wrong_status(wanted, "AWS.MechanicalTurk.InvalidHITState")
     hit.reviewing = target == REVIEWING
     hit.status = target
     return {}
@@ -288,11 +291,8 @@ def delete_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str,
         return {}  # the model marks DeleteHIT idempotent
     # Reviewing is a sub-state of Reviewable (the requester is looking at it), so it may be deleted.
     if hit.status not in (REVIEWABLE, REVIEWING):
-        raise RequestError(
-            f"HIT {hit.hit_id} is {hit.status}; only a Reviewable HIT can be deleted (expire it "
-            "first and wait for its assignments to finish).",
-            "AWS.MechanicalTurk.InvalidHITState",
-        )
+        # An Assignable or Unassignable HIT must be expired, and its assignments finished, first.
+        raise wrong_status(f"{REVIEWABLE},{REVIEWING}", "AWS.MechanicalTurk.InvalidHITState")
     if any(emu.state.assignments[a].status == SUBMITTED for a in hit.assignment_ids):
         raise RequestError(
             f"HIT {hit.hit_id} has submitted assignments that are not yet approved or rejected.",
