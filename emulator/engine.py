@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator import crowd, review_policies
@@ -65,11 +66,38 @@ EVENTS_PER_DOCUMENT = 10
 INVALID_STATE = "AWS.MechanicalTurk.InvalidAssignmentState"
 
 
+@dataclass(frozen=True)
+class Started:
+    """What the emulator was started with (the command line): all that a reset keeps."""
+
+    seed: int = 0
+    crowd_speed: float = 1.0
+    """How many times faster than real people the simulated crowd works."""
+    clock_speed: float = 1.0
+    """Emulated seconds per real second (1: the API's clock is the wall clock)."""
+    crowd: int = 0
+    """Simulated workers started (and running) with the emulator."""
+
+
 class Emulator:
-    def __init__(self, *, seed: int = 0, speed: float = 1.0, state: State | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        speed: float = 1.0,
+        clock_speed: float = 1.0,
+        crowd: int = 0,
+        state: State | None = None,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("the crowd's speed must be > 0")
+        self.started = Started(seed=seed, crowd_speed=speed, clock_speed=clock_speed, crowd=crowd)
         self.lock = threading.RLock()
         self.seed = seed
-        self.clock = Clock(speed=speed)
+        self.clock = Clock(speed=clock_speed)
+        # The crowd's pace only: MTurk's own timers (deadlines, auto-approval, expiry) stay on the
+        # clock, which is the wall clock unless a test moves it.
+        self.crowd_speed = float(speed)
         self.rng = random.Random(seed)
         self.ids = IdFactory(self.rng)
         self.crowd_rng = random.Random(seed * 7919 + 1)
@@ -96,18 +124,22 @@ class Emulator:
             self.state = state
             self.hit_type_index = {}
             self._reviews = None
-            if state.clock_time:
-                # Never run the clock backwards: a restored emulator continues from its saved time.
-                self.clock.set(max(state.clock_time, self._now))
-            self._now = self.clock.now()
+            if state.clock_time and state.clock_time > max(self._now, self.clock.now()):
+                # Never run the clock backwards: a state saved by a clock that was ahead (advanced,
+                # or accelerated) continues from its saved time, so its records stay in the past.
+                # Otherwise the clock stays on the wall clock.
+                self.clock.set(state.clock_time)
+            self._now = max(self._now, self.clock.now())
             self._assignable = {
                 h.hit_id: None for h in state.hits.values() if h.status == ASSIGNABLE
             }
 
     def reset(self, *, seed: int | None = None, balance_cents: int | None = None) -> None:
+        """A fresh emulator, as if just started with the same command line (optionally another
+        seed and balance): no state, no faults, no SNS subscriptions or pending deliveries, the
+        clock back on the wall clock at its starting speed, the crowd of the command line."""
         with self.lock:
-            if seed is not None:
-                self.seed = seed
+            self.seed = self.started.seed if seed is None else seed
             self.rng.seed(self.seed)
             self.crowd_rng.seed(self.seed * 7919 + 1)
             self.faults.configure(
@@ -123,14 +155,28 @@ class Emulator:
                 }
             )
             self.crowd_running = False
+            self.crowd_speed = self.started.crowd_speed
             self.event_log.clear()
             self._batches.clear()
+            if self.notifier is not None:
+                self.notifier.reset(rng_seed=self.seed * 31 + 7)
+            # Nothing stamped by the old clock survives, so it may go back to the wall clock.
+            self.clock.reset(speed=self.started.clock_speed)
+            self._now = self.clock.now()
             state = State()
-            state.clock_time = self.clock.now()
+            state.clock_time = self._now
             if balance_cents is not None:
                 state.balance_cents = balance_cents
             self.load_state(state)
+            self.start_crowd()
             self.dirty = True
+
+    def start_crowd(self) -> None:
+        """The crowd of the command line (`--crowd N`), working."""
+        if self.started.crowd:
+            with self.transaction():
+                crowd.configure(self, count=self.started.crowd)
+                crowd.start(self)
 
     @property
     def now(self) -> float:
