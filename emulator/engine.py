@@ -111,6 +111,10 @@ class Emulator:
         self.hit_type_index: dict[str, str] = {}
         self.base_url = "http://127.0.0.1"
         self._reviews: dict[str, list[int]] | None = None
+        # HITId -> cents on hold for its submitted assignments (only HITs that have any), and the
+        # sum: GetAccountBalance reads the total instead of scanning every HIT. Built on first use.
+        self._holds: dict[str, int] | None = None
+        self._on_hold_cents = 0
         self._batches: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._assignable: dict[str, None] = {}
         self.state = State()
@@ -124,6 +128,7 @@ class Emulator:
             self.state = state
             self.hit_type_index = {}
             self._reviews = None
+            self._holds = None
             if state.clock_time and state.clock_time > max(self._now, self.clock.now()):
                 # Never run the clock backwards: a state saved by a clock that was ahead (advanced,
                 # or accelerated) continues from its saved time, so its records stay in the past.
@@ -310,7 +315,10 @@ class Emulator:
     # --- HIT status ---------------------------------------------------------------------------------
 
     def refresh(self, hit: HIT) -> None:
-        """Derive the HIT status from its counters and expiry, emitting HITReviewable on entry."""
+        """Derive the HIT status from its counters and expiry, emitting HITReviewable on entry.
+        Every transition that moves a HIT's counters, type or size ends here, so this is also where
+        its share of the on-hold balance is brought up to date."""
+        self._update_hold(hit)
         if hit.status == DISPOSED:
             return
         old = hit.status
@@ -394,6 +402,7 @@ class Emulator:
     def dispose(self, hit: HIT) -> None:
         hit.status = DISPOSED
         hit.reviewing = False
+        self._update_hold(hit)
         self._assignable.pop(hit.hit_id, None)
         self.emit("HITDisposed", hit)
 
@@ -535,6 +544,38 @@ class Emulator:
         if worker and worker.current_assignment == a.assignment_id:
             worker.current_assignment = None
         self.refresh(hit)
+
+    # --- the balance on hold ---------------------------------------------------------------------------
+
+    def _hold_of(self, hit: HIT) -> int:
+        """What approving the HIT's submitted assignments would cost (reward plus fee)."""
+        if hit.status == DISPOSED or not hit.n_submitted:
+            return 0
+        reward, fee = self.assignment_cost(hit)
+        return hit.n_submitted * (reward + fee)
+
+    def _update_hold(self, hit: HIT) -> None:
+        holds = self._holds
+        if holds is None:
+            return  # not built yet: building later reads the already-updated state
+        new = self._hold_of(hit)
+        old = holds.pop(hit.hit_id, 0)
+        if new:
+            holds[hit.hit_id] = new
+        self._on_hold_cents += new - old
+
+    def on_hold_cents(self) -> int:
+        """The OnHoldBalance: a running total, so reading it costs the same at any number of HITs
+        (one scan of the state the first time, e.g. after a restore)."""
+        if self._holds is None:
+            holds = {}
+            for hit in self.state.hits.values():
+                cents = self._hold_of(hit)
+                if cents:
+                    holds[hit.hit_id] = cents
+            self._holds = holds
+            self._on_hold_cents = sum(holds.values())
+        return self._on_hold_cents
 
     def assignment_cost(self, hit: HIT) -> tuple[int, int]:
         """(reward, fee) in cents: 20% commission, 40% for HITs with 10 or more assignments."""
