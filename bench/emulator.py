@@ -1,6 +1,6 @@
 """Emulator capacity: calls per second for a mix of MTurk operations (one client thread and eight),
-boto3's own rate on the same mix (the floor the design measures against), and ListHITs paging over
-100,000 HITs. The emulator runs as `python -m emulator serve` in its own process; the light client is
+boto3's own rate on the same mix (the floor the design measures against), ListHITs paging over
+100,000 HITs, and GetAccountBalance on a small state and at 100,000 HITs (it must not grow with the HITs). The emulator runs as `python -m emulator serve` in its own process; the light client is
 http.client with keep-alive and a SigV4-shaped Authorization header (the emulator accepts any key).
 Prints one JSON line of figures last."""
 
@@ -148,14 +148,26 @@ def run_boto3(port: int, steps, calls: int) -> float:
     return calls / (time.perf_counter() - started)
 
 
+def time_balance(client: LightClient, calls: int) -> float:
+    """Milliseconds per GetAccountBalance call."""
+    started = time.perf_counter()
+    for _ in range(calls):
+        client.call("GetAccountBalance", {})
+    return 1000 * (time.perf_counter() - started) / calls
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--boto3-calls", type=int, default=600)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument(
-        "--big", type=int, default=100_000, help="HITs in state for the ListHITs figure"
+        "--big",
+        type=int,
+        default=100_000,
+        help="HITs in state for the ListHITs and GetAccountBalance figures",
     )
+    parser.add_argument("--balance-calls", type=int, default=200)
     args = parser.parse_args()
 
     with socket.socket() as s:
@@ -202,6 +214,8 @@ def main() -> int:
         print(f"light client, {args.threads} threads: {many:8.0f} calls/s")
         boto = run_boto3(port, steps, args.boto3_calls)
         print(f"boto3, 1 thread:         {boto:8.0f} calls/s ({args.boto3_calls} calls)")
+        balance_small_ms = time_balance(client, args.balance_calls)
+        print(f"GetAccountBalance, small state: {balance_small_ms:.3f} ms/call")
 
         control(port, "reset", {})
         started = time.perf_counter()
@@ -228,6 +242,8 @@ def main() -> int:
         print(
             f"ListHITs over {seen} HITs: {pages} pages in {paging_s:.2f} s ({1000 * paging_s / pages:.2f} ms/page)"
         )
+        balance_big_ms = time_balance(client, args.balance_calls)
+        print(f"GetAccountBalance at {seen} HITs: {balance_big_ms:.3f} ms/call")
         figures = {
             "bench": "emulator",
             "light_calls_per_s_1_thread": round(one, 1),
@@ -239,6 +255,8 @@ def main() -> int:
             "list_hits_total_s": round(paging_s, 3),
             "list_hits_ms_per_page": round(1000 * paging_s / pages, 3),
             "populate_s": round(populate_s, 2),
+            "balance_ms_small": round(balance_small_ms, 3),
+            "balance_ms_big": round(balance_big_ms, 3),
         }
     finally:
         server.send_signal(signal.SIGTERM)

@@ -29,10 +29,11 @@ with /_emulator/populate in chunks; API calls are counted by the emulator (GET /
 before and after each sync). SQL queries are counted with a connection execute wrapper (no query
 text kept). Progress goes to stderr; one JSON line of figures is printed last on stdout.
 
-Figures: *_api_calls are counted by the emulator, *_api_minimum is the pagination minimum
-(ceil(HITs/100) ListHITs + one ListAssignmentsForHIT page per HIT with assignments for the first
-sync; the ListHITs pages alone for the incremental one, which skips HITs whose status and counters
-did not move). queries_per_page = queries / ListHITs pages, with the per-page spread (the first page
+Figures: *_api_calls are counted by the emulator, *_api_minimum is the pagination minimum. MTurk
+puts a NextToken on every page with results and ends each listing with an empty page, so a listing
+of n items costs ceil(n/100) + 1 calls (1 when n is 0). The first sync lists the HITs and then the
+assignments of every HIT (each new); the incremental one only lists the HITs, skipping HITs whose
+status and counters did not move. queries_per_page = queries / ListHITs pages, with the per-page spread (the first page
 also carries the lease and bookkeeping). rows_per_second = (HITs + assignments) / wall time.
 *_api_seconds is the client time of the sync's calls as the gateway recorded it (MTurkCallStats),
 including the rate limiter; api_bound_ratio = that / (calls x boto3_floor_ms) and
@@ -72,6 +73,11 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 from bench._common import QueryCounter, log, setup_database, teardown_database  # noqa: E402
 
 PAGE_SIZE = 100  # MaxResults of every paginated MTurk listing
+
+
+def listing_calls(items: int) -> int:
+    """Calls to list `items` things: a page per 100 results, then MTurk's empty last page."""
+    return math.ceil(items / PAGE_SIZE) + 1 if items else 1
 
 
 # --- the emulator, in its own process ------------------------------------------------------------
@@ -359,11 +365,10 @@ def main() -> int:
         populate_s, some_hit_id = populated
         account = make_account(base_url)
 
-        pages = math.ceil(hits / PAGE_SIZE) if hits else 1
-        hits_with_assignments = hits if per_hit else 0
-        per_hit_pages = math.ceil(per_hit / PAGE_SIZE) if per_hit else 0
-        first_minimum = pages + hits_with_assignments * per_hit_pages
-        incremental_minimum = pages
+        # Pages with results (what the sync sees; the empty last page is read but not yielded).
+        pages = max(math.ceil(hits / PAGE_SIZE), 1)
+        first_minimum = listing_calls(hits) + hits * listing_calls(per_hit)
+        incremental_minimum = listing_calls(hits)
 
         first = timed_sync(account, base_url, "first sync", pages, server.pid)
         mirrored = (

@@ -13,6 +13,7 @@ from dashboard.http import DashboardRequest
 from dashboard.models import RequesterAccount
 from dashboard.permissions import account_for_user
 from hits.queries import recent_studies
+from mirror.emulator_clock import emulator_clock
 from mirror.forms import SyncNowForm
 from mirror.health import account_sync_health
 
@@ -41,6 +42,9 @@ def account_overview(request: DashboardRequest, slug: str) -> HttpResponse:
         "recent_jobs": account.jobs.select_related("created_by")[:5],
         "recent_audit": account.audit_events.all()[:8],
         "health": account_sync_health(account),
+        # Emulator accounts only: how far the emulator's clock is from real time (a cached, bounded
+        # read of its control API), since every time shown is off by that much.
+        "emulator_clock": emulator_clock(account),
         "studies": recent_studies(account=account),
         "sync_form": SyncNowForm(),
     }

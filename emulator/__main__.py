@@ -1,4 +1,5 @@
-"""python -m emulator serve --host 127.0.0.1 --port 8765 [--state FILE] [--crowd N] [--speed X] [--seed S]"""
+"""python -m emulator serve --host 127.0.0.1 --port 8765 [--state FILE] [--crowd N] [--speed X]
+[--clock-speed X] [--seed S]"""
 
 from __future__ import annotations
 
@@ -10,6 +11,20 @@ import threading
 from types import FrameType
 
 from emulator.server import EmulatorServer
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _not_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +39,24 @@ def main(argv: list[str] | None = None) -> int:
         "--state", default=None, help="JSON file the state is kept in across restarts"
     )
     serve.add_argument("--crowd", type=int, default=0, help="number of simulated workers to start")
-    serve.add_argument("--speed", type=float, default=1.0, help="emulated seconds per real second")
+    serve.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        help="how many times faster than real people the simulated crowd works: accepting, "
+        "thinking, submitting, returning (default 1). MTurk's own timers (assignment deadlines, "
+        "auto-approval, expiry) and every timestamp the API returns stay on the real clock.",
+    )
+    serve.add_argument(
+        "--clock-speed",
+        type=_not_negative,
+        default=1.0,
+        help="emulated seconds per real second of the API's clock (default 1: the wall clock). "
+        "Anything else runs MTurk's timers that much faster and puts every timestamp the API "
+        "returns out of step with the clients' clocks: submissions appear to be in the future, "
+        "and a client comparing a HIT's Expiration with its own clock gets the wrong answer. "
+        "Tests move the clock with POST /_emulator/clock/advance instead.",
+    )
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
@@ -35,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         seed=args.seed,
         speed=args.speed,
+        clock_speed=args.clock_speed,
         crowd=args.crowd,
         state_path=args.state,
     )
@@ -46,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logging.getLogger("emulator").info(
-        "MTurk emulator on %s (control: %s/_emulator/)", server.base_url, server.base_url
+        "MTurk emulator on %s (control: %s/_emulator/), crowd at %gx, clock at %gx real time",
+        server.base_url,
+        server.base_url,
+        args.speed,
+        args.clock_speed,
     )
     server.serve_forever()
     return 0

@@ -118,6 +118,7 @@ def health(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
 
 @route("POST", "/reset")
 def reset(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+    """A fresh emulator as the command line started it (`seed` and `balance` may differ)."""
     balance = body.get("balance")
     server.emulator.reset(
         seed=body.get("seed"),
@@ -161,10 +162,10 @@ def truth(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     wanted = set(query["sections"].split(",")) if query.get("sections") else set(SECTIONS)
     out: dict[str, Any] = {}
-    with emu.transaction(mutating=False) as now:
+    with emu.transaction(mutating=False):
         state = emu.state
         if "clock" in wanted:
-            out["clock"] = {"now": now, "speed": emu.clock.speed}
+            out["clock"] = _clock(emu)
         if "balance" in wanted:
             out["balance"] = {"AvailableBalance": format_money(state.balance_cents)}
         if "hit_types" in wanted:
@@ -262,20 +263,37 @@ def balance(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
 # --- clock and faults -------------------------------------------------------------------------------
 
 
+def _clock(emu: Emulator) -> dict[str, Any]:
+    """The API's clock against the wall clock. `offset` (seconds ahead of real time, to the
+    millisecond) is 0 unless a test advanced the clock or it runs at a `speed` other than 1;
+    `crowd_speed` is the simulated crowd's pace, which never moves the clock."""
+    with emu.lock:
+        now, real = emu.clock.reading()
+        now = max(now, emu.now)  # the engine's time never goes back, even if the wall clock does
+        return {
+            "now": now,
+            "real_now": real,
+            "offset": round(now - real, 3),
+            "speed": emu.clock.speed,
+            "crowd_speed": emu.crowd_speed,
+        }
+
+
 @route("GET", "/clock")
 def clock(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
-    return {"now": emu.clock.now(), "speed": emu.clock.speed}
+    return _clock(server.emulator)
 
 
 @route("POST", "/clock")
 def set_clock(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+    """`speed`: the API clock's emulated seconds per real second (0 freezes it between advances;
+    anything but 1 puts the API's timestamps out of step with the clients' clocks); `advance`."""
     emu = server.emulator
     if "speed" in body:
         emu.clock.set_speed(float(body["speed"]))
     if "advance" in body:
         return advance(server, {"seconds": body["advance"]}, query)
-    return {"now": emu.clock.now(), "speed": emu.clock.speed}
+    return _clock(emu)
 
 
 @route("POST", "/clock/advance")
@@ -286,9 +304,9 @@ def advance(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
     with emu.lock:
         emu.clock.advance(seconds)
-        with emu.transaction() as now:
+        with emu.transaction():
             pass
-    return {"now": now, "speed": emu.clock.speed}
+    return _clock(emu)
 
 
 @route("GET", "/faults")
@@ -326,6 +344,7 @@ def crowd_info(server: EmulatorServer, body: Body, query: Query) -> dict[str, An
     with emu.lock:
         return {
             "running": emu.crowd_running,
+            "speed": emu.crowd_speed,
             "workers": [_worker(w) for w in emu.state.workers.values() if w.active],
             "profiles": crowd.PROFILES,
         }
@@ -334,7 +353,15 @@ def crowd_info(server: EmulatorServer, body: Body, query: Query) -> dict[str, An
 @route("POST", "/crowd")
 def crowd_configure(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
     emu = server.emulator
+    speed = body.get("speed")
+    if speed is not None and (
+        isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0
+    ):
+        raise ControlError(400, "speed (the crowd's pace, times real people's) must be > 0.")
     with emu.transaction():
+        if speed is not None:
+            # Pauses already planned keep their times; the next ones follow the new pace.
+            emu.crowd_speed = float(speed)
         added = crowd.configure(
             emu, count=_int_arg(body, "count", 0), workers=body.get("workers"), mix=body.get("mix")
         )
@@ -342,7 +369,11 @@ def crowd_configure(server: EmulatorServer, body: Body, query: Query) -> dict[st
             crowd.start(emu)
         elif body.get("running") is False:
             crowd.stop(emu)
-        return {"running": emu.crowd_running, "added": [_worker(w) for w in added]}
+        return {
+            "running": emu.crowd_running,
+            "speed": emu.crowd_speed,
+            "added": [_worker(w) for w in added],
+        }
 
 
 @route("POST", "/crowd/start")

@@ -1,7 +1,10 @@
 """The simulated crowd: workers who find HITs they may do, accept, work, then submit, return or walk away.
 
-Every worker action is a timer on the emulated clock, so a crowd runs at --speed and jumps with
-clock advances exactly as it would have run in real time (same seed, same outcome).
+Every worker action is a timer on the emulated clock, so a crowd jumps with clock advances exactly
+as it would have run in real time (same seed, same outcome). Its pace is `emu.crowd_speed`
+(`--speed`): every pause a worker takes (before looking for work, while working, between tasks) is
+divided by it, so at 10 the crowd works ten times faster than real people, while MTurk's own timers
+(assignment deadlines, auto-approval, expiry) keep running on the clock.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def configure(
         added.append(worker)
     if emu.crowd_running:
         for worker in added:
-            _schedule(emu, worker, emu.now + emu.crowd_rng.uniform(1, 30))
+            _schedule(emu, worker, _after(emu, emu.crowd_rng.uniform(1, 30)))
     return added
 
 
@@ -115,7 +118,7 @@ def start(emu: Emulator) -> None:
     emu.crowd_running = True
     for worker in emu.state.workers.values():
         if worker.active:
-            _schedule(emu, worker, emu.now + emu.crowd_rng.uniform(1, 30))
+            _schedule(emu, worker, _after(emu, emu.crowd_rng.uniform(1, 30)))
 
 
 def stop(emu: Emulator) -> None:
@@ -126,15 +129,20 @@ def wake(emu: Emulator) -> None:
     """New work appeared: idle workers look soon instead of at their next idle poll."""
     if not emu.crowd_running:
         return
-    soon = emu.now + 30
+    soon = _after(emu, 30)
     for worker in emu.state.workers.values():
         if worker.active and worker.current_assignment is None and worker.next_action > soon:
-            _schedule(emu, worker, emu.now + emu.crowd_rng.uniform(1, 30))
+            _schedule(emu, worker, _after(emu, emu.crowd_rng.uniform(1, 30)))
 
 
 def _schedule(emu: Emulator, worker: Worker, when: float) -> None:
     worker.next_action = when
     emu.schedule(when, "worker", worker.worker_id)
+
+
+def _after(emu: Emulator, seconds: float) -> float:
+    """When a pause of `seconds` (as a real person would take) ends, at the crowd's pace."""
+    return emu.now + seconds / emu.crowd_speed
 
 
 def act(emu: Emulator, worker: Worker) -> None:
@@ -152,17 +160,19 @@ def act(emu: Emulator, worker: Worker) -> None:
                 emu.return_assignment(a)
             else:
                 emu.submit(a, make_answer(emu, worker, emu.state.hits[a.hit_id]))
-        _schedule(emu, worker, emu.now + rng.uniform(2, 20))
+        _schedule(emu, worker, _after(emu, rng.uniform(2, 20)))
         return
     hit = _pick(emu, worker)
     if hit is None:
-        _schedule(emu, worker, emu.now + IDLE_SECONDS * rng.uniform(0.8, 1.2))
+        _schedule(emu, worker, _after(emu, IDLE_SECONDS * rng.uniform(0.8, 1.2)))
         return
     a = emu.accept(worker.worker_id, hit)
     worker.current_assignment = a.assignment_id
     duration = a.deadline - a.accept_time
     work = BASE_WORK_SECONDS / max(worker.speed, 0.01) * rng.uniform(0.6, 1.4)
-    _schedule(emu, worker, emu.now + max(1.0, min(work, duration * 0.9)))
+    # The deadline is MTurk's timer, on the clock: a worker who means to submit does so before it.
+    finish = min(_after(emu, max(1.0, work)), emu.now + duration * 0.9)
+    _schedule(emu, worker, finish)
 
 
 def _pick(emu: Emulator, worker: Worker) -> HIT | None:

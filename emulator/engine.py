@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator import crowd, review_policies
@@ -31,6 +32,7 @@ from emulator.protocol import (
     invalid_param,
     iso,
     not_found,
+    wrong_status,
 )
 from emulator.state import (
     ABANDONED,
@@ -64,11 +66,38 @@ EVENTS_PER_DOCUMENT = 10
 INVALID_STATE = "AWS.MechanicalTurk.InvalidAssignmentState"
 
 
+@dataclass(frozen=True)
+class Started:
+    """What the emulator was started with (the command line): all that a reset keeps."""
+
+    seed: int = 0
+    crowd_speed: float = 1.0
+    """How many times faster than real people the simulated crowd works."""
+    clock_speed: float = 1.0
+    """Emulated seconds per real second (1: the API's clock is the wall clock)."""
+    crowd: int = 0
+    """Simulated workers started (and running) with the emulator."""
+
+
 class Emulator:
-    def __init__(self, *, seed: int = 0, speed: float = 1.0, state: State | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        speed: float = 1.0,
+        clock_speed: float = 1.0,
+        crowd: int = 0,
+        state: State | None = None,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("the crowd's speed must be > 0")
+        self.started = Started(seed=seed, crowd_speed=speed, clock_speed=clock_speed, crowd=crowd)
         self.lock = threading.RLock()
         self.seed = seed
-        self.clock = Clock(speed=speed)
+        self.clock = Clock(speed=clock_speed)
+        # The crowd's pace only: MTurk's own timers (deadlines, auto-approval, expiry) stay on the
+        # clock, which is the wall clock unless a test moves it.
+        self.crowd_speed = float(speed)
         self.rng = random.Random(seed)
         self.ids = IdFactory(self.rng)
         self.crowd_rng = random.Random(seed * 7919 + 1)
@@ -82,6 +111,10 @@ class Emulator:
         self.hit_type_index: dict[str, str] = {}
         self.base_url = "http://127.0.0.1"
         self._reviews: dict[str, list[int]] | None = None
+        # HITId -> cents on hold for its submitted assignments (only HITs that have any), and the
+        # sum: GetAccountBalance reads the total instead of scanning every HIT. Built on first use.
+        self._holds: dict[str, int] | None = None
+        self._on_hold_cents = 0
         self._batches: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._assignable: dict[str, None] = {}
         self.state = State()
@@ -95,18 +128,23 @@ class Emulator:
             self.state = state
             self.hit_type_index = {}
             self._reviews = None
-            if state.clock_time:
-                # Never run the clock backwards: a restored emulator continues from its saved time.
-                self.clock.set(max(state.clock_time, self._now))
-            self._now = self.clock.now()
+            self._holds = None
+            if state.clock_time and state.clock_time > max(self._now, self.clock.now()):
+                # Never run the clock backwards: a state saved by a clock that was ahead (advanced,
+                # or accelerated) continues from its saved time, so its records stay in the past.
+                # Otherwise the clock stays on the wall clock.
+                self.clock.set(state.clock_time)
+            self._now = max(self._now, self.clock.now())
             self._assignable = {
                 h.hit_id: None for h in state.hits.values() if h.status == ASSIGNABLE
             }
 
     def reset(self, *, seed: int | None = None, balance_cents: int | None = None) -> None:
+        """A fresh emulator, as if just started with the same command line (optionally another
+        seed and balance): no state, no faults, no SNS subscriptions or pending deliveries, the
+        clock back on the wall clock at its starting speed, the crowd of the command line."""
         with self.lock:
-            if seed is not None:
-                self.seed = seed
+            self.seed = self.started.seed if seed is None else seed
             self.rng.seed(self.seed)
             self.crowd_rng.seed(self.seed * 7919 + 1)
             self.faults.configure(
@@ -122,14 +160,28 @@ class Emulator:
                 }
             )
             self.crowd_running = False
+            self.crowd_speed = self.started.crowd_speed
             self.event_log.clear()
             self._batches.clear()
+            if self.notifier is not None:
+                self.notifier.reset(rng_seed=self.seed * 31 + 7)
+            # Nothing stamped by the old clock survives, so it may go back to the wall clock.
+            self.clock.reset(speed=self.started.clock_speed)
+            self._now = self.clock.now()
             state = State()
-            state.clock_time = self.clock.now()
+            state.clock_time = self._now
             if balance_cents is not None:
                 state.balance_cents = balance_cents
             self.load_state(state)
+            self.start_crowd()
             self.dirty = True
+
+    def start_crowd(self) -> None:
+        """The crowd of the command line (`--crowd N`), working."""
+        if self.started.crowd:
+            with self.transaction():
+                crowd.configure(self, count=self.started.crowd)
+                crowd.start(self)
 
     @property
     def now(self) -> float:
@@ -263,7 +315,10 @@ class Emulator:
     # --- HIT status ---------------------------------------------------------------------------------
 
     def refresh(self, hit: HIT) -> None:
-        """Derive the HIT status from its counters and expiry, emitting HITReviewable on entry."""
+        """Derive the HIT status from its counters and expiry, emitting HITReviewable on entry.
+        Every transition that moves a HIT's counters, type or size ends here, so this is also where
+        its share of the on-hold balance is brought up to date."""
+        self._update_hold(hit)
         if hit.status == DISPOSED:
             return
         old = hit.status
@@ -347,6 +402,7 @@ class Emulator:
     def dispose(self, hit: HIT) -> None:
         hit.status = DISPOSED
         hit.reviewing = False
+        self._update_hold(hit)
         self._assignable.pop(hit.hit_id, None)
         self.emit("HITDisposed", hit)
 
@@ -489,6 +545,38 @@ class Emulator:
             worker.current_assignment = None
         self.refresh(hit)
 
+    # --- the balance on hold ---------------------------------------------------------------------------
+
+    def _hold_of(self, hit: HIT) -> int:
+        """What approving the HIT's submitted assignments would cost (reward plus fee)."""
+        if hit.status == DISPOSED or not hit.n_submitted:
+            return 0
+        reward, fee = self.assignment_cost(hit)
+        return hit.n_submitted * (reward + fee)
+
+    def _update_hold(self, hit: HIT) -> None:
+        holds = self._holds
+        if holds is None:
+            return  # not built yet: building later reads the already-updated state
+        new = self._hold_of(hit)
+        old = holds.pop(hit.hit_id, 0)
+        if new:
+            holds[hit.hit_id] = new
+        self._on_hold_cents += new - old
+
+    def on_hold_cents(self) -> int:
+        """The OnHoldBalance: a running total, so reading it costs the same at any number of HITs
+        (one scan of the state the first time, e.g. after a restore)."""
+        if self._holds is None:
+            holds = {}
+            for hit in self.state.hits.values():
+                cents = self._hold_of(hit)
+                if cents:
+                    holds[hit.hit_id] = cents
+            self._holds = holds
+            self._on_hold_cents = sum(holds.values())
+        return self._on_hold_cents
+
     def assignment_cost(self, hit: HIT) -> tuple[int, int]:
         """(reward, fee) in cents: 20% commission, 40% for HITs with 10 or more assignments."""
         reward = self.state.hit_types[hit.hit_type_id].reward_cents
@@ -518,9 +606,7 @@ class Emulator:
                     INVALID_STATE,
                 )
         elif a.status != SUBMITTED:
-            raise RequestError(
-                "This operation can be called with a status of: Submitted", INVALID_STATE
-            )
+            raise wrong_status("Submitted", INVALID_STATE)
         reward, fee = self.assignment_cost(hit)
         self.charge(reward + fee, f"approving assignment {a.assignment_id}")
         previous = a.status
@@ -543,9 +629,7 @@ class Emulator:
 
     def reject(self, a: Assignment, feedback: str) -> None:
         if a.status != SUBMITTED:
-            raise RequestError(
-                "This operation can be called with a status of: Submitted", INVALID_STATE
-            )
+            raise wrong_status("Submitted", INVALID_STATE)
         hit = self.state.hits[a.hit_id]
         a.status = REJECTED
         a.rejection_time = self._now

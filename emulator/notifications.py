@@ -181,6 +181,7 @@ class _Job:
     payload: dict[str, Any] = field(compare=False)
     attempt: int = field(default=0, compare=False)
     counts: bool = field(default=True, compare=False)  # notifications count in delivered/failed
+    generation: int = field(default=0, compare=False)  # the Notifier.reset era it belongs to
 
 
 class Notifier:
@@ -227,6 +228,7 @@ class Notifier:
         self._seq = itertools.count()
         self._in_flight = 0
         self._stopping = False
+        self._generation = 0
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._restore_tokens: dict[str, dict[str, Any]] = {}
         self._emails: list[dict[str, Any]] = []
@@ -247,6 +249,7 @@ class Notifier:
             0,
         )
         self._set_keys(key_pem, cert_pem)
+        self._started_signature_version = self.signature_version
         # One opener without proxies: subscriber URLs are local, and an environment proxy must not
         # intercept or log signed deliveries.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -381,7 +384,7 @@ class Notifier:
                 low, high = self.reorder_delay
                 due += rng.uniform(low, high)
                 self._stats["delayed"] += 1
-            self._push(_Job(due, next(self._seq), kind, dict(payload)))
+            self._push(_Job(due, next(self._seq), kind, dict(payload), generation=self._generation))
 
     def _notification(self, sub: dict[str, Any], body: str, doc_id: str) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
@@ -498,7 +501,16 @@ class Notifier:
             else None,
             "doc_id": None,
         }
-        self._push(_Job(time.monotonic(), next(self._seq), "http", payload, counts=False))
+        self._push(
+            _Job(
+                time.monotonic(),
+                next(self._seq),
+                "http",
+                payload,
+                counts=False,
+                generation=self._generation,
+            )
+        )
 
     def confirm(self, token: str) -> bool:
         """Confirm the subscription that was sent ``token`` (the subscriber GOT its SubscribeURL).
@@ -571,6 +583,8 @@ class Notifier:
 
     def _finish(self, job: _Job, error: str | None) -> None:
         """Count the outcome of one attempt and schedule a retry (caller holds the lock)."""
+        if job.generation != self._generation:
+            return  # sent before a reset: a fresh emulator neither counts nor retries it
         destination = _destination(job.payload)
         if error is None:
             if job.counts:
@@ -724,6 +738,23 @@ class Notifier:
                 except Exception:  # closing is best effort
                     pass
             self._sqs_clients.clear()
+
+    def reset(self, *, rng_seed: int) -> None:
+        """Forget everything but the signing key and certificate (subscribers pin the certificate,
+        and the emulator was started with it): subscriptions, pending and queued deliveries (a
+        delivery already in flight finishes), the delivery log, recorded emails and the counters.
+        The signature version goes back to the one it was started with."""
+        with self._cond:
+            self._generation += 1
+            self._rng.seed(rng_seed)
+            self._heap.clear()
+            self._subscriptions.clear()
+            self._restore_tokens.clear()
+            self._emails.clear()
+            self._log.clear()
+            self._stats = dict.fromkeys(self._stats, 0)
+            self.signature_version = self._started_signature_version
+            self._cond.notify_all()
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able state worth keeping across restarts: key, certificate, subscriptions."""

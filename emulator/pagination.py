@@ -2,6 +2,11 @@
 
 Items are listed in creation order, so rows created while a client pages appear at the end and never
 shift the pages already handed out.
+
+The shape of a listing is MTurk's (issue 11): every page with results carries a NextToken, and a
+listing ends with a page of NumResults 0 and no token. Real clients depend on it: research tools
+loop `while len(HITs) > 0: list_hits(NextToken=page["NextToken"])` and read the token
+unconditionally; botocore's paginators stop one call later, on the empty page.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any, TypeVar
 
 from emulator.protocol import invalid_param
@@ -46,22 +52,22 @@ def page(
     result_key: str,
     scope: str = "",
 ) -> dict[str, Any]:
-    """One page of `items_after(after_seq)` (ascending seq, already filtered)."""
+    """One page of `items_after(after_seq)` (ascending seq, already filtered): a NextToken whenever
+    the page has results, none on the empty page that ends the listing."""
+    size = page_size(params)
+    after = decode_token(params.get("NextToken"), operation, scope)
+    chosen = list(islice(items_after(after), size))
+    result: dict[str, Any] = {"NumResults": len(chosen), result_key: [render(i) for i in chosen]}
+    if chosen:
+        result["NextToken"] = encode_token(operation, seq_of(chosen[-1]), scope)
+    return result
+
+
+def page_size(params: dict[str, Any]) -> int:
     size = params.get("MaxResults") or DEFAULT_PAGE_SIZE
     if not 1 <= size <= 100:
         raise invalid_param("MaxResults must be between 1 and 100.")
-    after = decode_token(params.get("NextToken"), operation, scope)
-    chosen: list[T] = []
-    more = False
-    for item in items_after(after):
-        if len(chosen) == size:
-            more = True
-            break
-        chosen.append(item)
-    result: dict[str, Any] = {"NumResults": len(chosen), result_key: [render(i) for i in chosen]}
-    if more:
-        result["NextToken"] = encode_token(operation, seq_of(chosen[-1]), scope)
-    return result
+    return int(size)
 
 
 def after_in(records: Iterable[T], seq_of: Callable[[T], int]) -> Callable[[int], Iterable[T]]:

@@ -22,7 +22,9 @@ def snapshot_text(emu: Emulator) -> str:
         data = {
             "format": FORMAT_VERSION,
             "seed": emu.seed,
-            "speed": emu.clock.speed,
+            # For the reader only: a restored emulator takes both speeds from its command line.
+            "clock_speed": emu.clock.speed,
+            "crowd_speed": emu.crowd_speed,
             "state": emu.state.to_dict(),
             "crowd_running": emu.crowd_running,
             "faults": emu.faults.describe(),

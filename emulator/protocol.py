@@ -89,6 +89,16 @@ def invalid_param(message: str) -> RequestError:
     return RequestError(message, "AWS.MechanicalTurk.ParameterValidationError")
 
 
+def wrong_status(allowed: str, turk_error_code: str) -> RequestError:
+    """MTurk's one wording for "this object is in the wrong state for this operation", naming the
+    statuses it may have. Clients match on it (e.g. "status of: Submitted" for an assignment already
+    decided, "status of: Granted" for a revoked qualification), so every status-restricted operation
+    says it the same way and nothing else."""
+    return RequestError(
+        f"This operation can be called with a status of: {allowed}", turk_error_code
+    )
+
+
 class IdFactory:
     """Seeded id generator producing ids shaped like MTurk's (EntityId / CustomerId patterns)."""
 

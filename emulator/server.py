@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from emulator import control, persistence
-from emulator import crowd as crowd_module
 from emulator.engine import Emulator
 from emulator.notifications import Notifier
 from emulator.operations import OPERATIONS, Context, load
@@ -207,12 +206,15 @@ class EmulatorServer:
         port: int = 0,
         seed: int = 0,
         speed: float = 1.0,
+        clock_speed: float = 1.0,
         crowd: int = 0,
         state_path: str | None = None,
         notifier: bool = True,
     ) -> None:
+        """`speed`: how many times faster than real people the simulated crowd works;
+        `clock_speed`: emulated seconds per real second of the API's clock (1: the wall clock)."""
         load()
-        self.emulator = Emulator(seed=seed, speed=speed)
+        self.emulator = Emulator(seed=seed, speed=speed, clock_speed=clock_speed, crowd=crowd)
         self.state_path = state_path
         self.httpd = _HTTPServer((host, port), Handler)
         self.httpd.app = self
@@ -226,10 +228,8 @@ class EmulatorServer:
         restored = persistence.load(state_path) if state_path else None
         if restored:
             persistence.restore(self.emulator, restored)
-        elif crowd:
-            with self.emulator.transaction():
-                crowd_module.configure(self.emulator, count=crowd)
-                crowd_module.start(self.emulator)
+        else:
+            self.emulator.start_crowd()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 

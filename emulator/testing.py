@@ -129,18 +129,23 @@ def run_emulator(
     *,
     crowd: int = 0,
     speed: float = 1.0,
+    clock_speed: float = 1.0,
     seed: int = 0,
     state_path: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     notifier: bool = True,
 ) -> Iterator[RunningEmulator]:
-    """Start the emulator on a free port in this process; stop it (and snapshot) on exit."""
+    """Start the emulator on a free port in this process; stop it (and snapshot) on exit.
+
+    `speed` is the simulated crowd's pace; `clock_speed` the API clock's (1: the wall clock; 0
+    freezes it between explicit advances, for deterministic crowd runs)."""
     server = EmulatorServer(
         host=host,
         port=port,
         seed=seed,
         speed=speed,
+        clock_speed=clock_speed,
         crowd=crowd,
         state_path=state_path,
         notifier=notifier,

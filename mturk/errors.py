@@ -23,6 +23,7 @@ __all__ = [
     "InvalidState",
     "MTurkError",
     "NotFound",
+    "NotGranted",
     "ServiceUnavailable",
     "Throttled",
     "map_error",
@@ -76,7 +77,20 @@ class NotFound(MTurkError):
 
 class InvalidState(MTurkError):
     """The object exists but is in the wrong state, e.g. "This operation can be called with a
-    status of: Submitted" when approving an already approved assignment."""
+    status of: Submitted" when approving an already approved assignment.
+
+    Retryable only for MTurk's "status of: null": right after a submission the service briefly
+    does not know the assignment's state yet (it settles within minutes), so trying again helps."""
+
+
+class NotGranted(NotFound):
+    """GetQualificationScore: the worker holds no granted score of this type, so counts as
+    unqualified. ``revoked`` is True when MTurk answered "This operation can be called with a
+    status of: Granted" (the score was revoked), False when the score never existed."""
+
+    def __init__(self, message: str, *, revoked: bool, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.revoked = revoked
 
 
 class AlreadyProcessed(MTurkError):
@@ -174,6 +188,8 @@ _ALREADY_TURK = frozenset(
 
 _NOT_FOUND_TEXT = re.compile(r"does not exist|not found|cannot be found|could not be found", re.I)
 _STATE_TEXT = re.compile(r"can be called with a status of", re.I)
+# Eventual consistency, not a wrong state: MTurk has not settled the object's status yet.
+_PENDING_STATE_TEXT = re.compile(r"can be called with a status of:\s*null\b", re.I)
 _ALREADY_TEXT = re.compile(
     r"already been processed|already exists|idempotency token|unique request token", re.I
 )
@@ -229,6 +245,8 @@ def _client_error(exc: Any, operation: str | None) -> MTurkError:
         return AlreadyProcessed(
             message, existing_id=existing_id, existing_request_id=existing_request_id, **common
         )
+    if _PENDING_STATE_TEXT.search(message):
+        return InvalidState(message, retryable=True, **common)
     if turk in _STATE_TURK or _STATE_TEXT.search(message):
         return InvalidState(message, **common)
     if turk in _NOT_FOUND_TURK or _NOT_FOUND_TEXT.search(message):

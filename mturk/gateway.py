@@ -12,7 +12,9 @@ Contracts:
   rate limiter (a ``before-send`` handler on the client), so the shared budget counts what MTurk
   actually sees.
 - Listings are generators of pages (one ``list`` of records per ``MaxResults=100`` page) so callers
-  can upsert page by page.
+  can upsert page by page. A page is never empty: MTurk puts a ``NextToken`` on every page with
+  results and ends a listing with an empty page; that page is read (one more call) but not yielded,
+  and any empty page ends the listing, token or not.
 - Idempotency (DESIGN.md "The MTurk gateway"): a repeated ``UniqueRequestToken`` is an error at
   MTurk, not a replay. The gateway turns it into success only after confirming the state: the
   existing HIT is read back, a bonus is looked up with ListBonusPayments, an "already approved"
@@ -24,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -31,7 +34,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
-from mturk.errors import AlreadyProcessed, InvalidState, MTurkError, map_error
+from mturk.errors import (
+    AlreadyProcessed,
+    InvalidState,
+    MTurkError,
+    NotFound,
+    NotGranted,
+    map_error,
+)
 from mturk.ratelimit import RateLimiter
 from mturk.records import (
     HIT,
@@ -170,6 +180,22 @@ class _End(enum.Enum):
 
 
 _END = _End.END
+
+
+# MTurk's answer for a score that never existed, when it sends no TurkErrorCode.
+_NO_QUALIFICATION_TEXT = re.compile(r"Qualification that does not exist", re.I)
+
+
+def _error_fields(exc: MTurkError) -> dict[str, Any]:
+    """The keyword arguments that rebuild ``exc``'s details on a more precise error class."""
+    return {
+        "code": exc.code,
+        "turk_error_code": exc.turk_error_code,
+        "operation": exc.operation,
+        "request_id": exc.request_id,
+        "http_status": exc.http_status,
+        "retry_attempts": exc.retry_attempts,
+    }
 
 
 def _money(amount: Decimal | str | int, what: str) -> str:
@@ -348,7 +374,12 @@ class MTurkGateway:
             page = self._run(operation, lambda: next(pages, _END))
             if page is _END:
                 return
-            yield [record(item) for item in page.get(result_key) or ()]
+            items = page.get(result_key) or ()
+            if not items:
+                # MTurk ends every listing with an empty page without a NextToken; an empty page
+                # that still carries one ends it too (botocore would page on through nothing).
+                return
+            yield [record(item) for item in items]
 
     # --- account -------------------------------------------------------------------------------
 
@@ -837,9 +868,26 @@ class MTurkGateway:
     def get_qualification_score(
         self, *, qualification_type_id: str, worker_id: str
     ) -> Qualification:
-        response = self._call(
-            "GetQualificationScore", QualificationTypeId=qualification_type_id, WorkerId=worker_id
-        )
+        """The worker's granted score. A worker without one raises :class:`NotGranted` (a
+        ``NotFound``): MTurk answers a revoked score with "This operation can be called with a
+        status of: Granted" (``revoked`` True) and a score never granted with "does not exist";
+        either way the worker is not qualified. A missing qualification type stays ``NotFound``."""
+        try:
+            response = self._call(
+                "GetQualificationScore",
+                QualificationTypeId=qualification_type_id,
+                WorkerId=worker_id,
+            )
+        except InvalidState as exc:
+            if exc.retryable:
+                raise  # "status of: null": MTurk has not settled yet, try again later
+            raise NotGranted(exc.message, revoked=True, **_error_fields(exc)) from exc
+        except NotFound as exc:
+            if exc.turk_error_code != "AWS.MechanicalTurk.QualificationDoesNotExist" and not (
+                exc.turk_error_code is None and _NO_QUALIFICATION_TEXT.search(exc.message)
+            ):
+                raise
+            raise NotGranted(exc.message, revoked=False, **_error_fields(exc)) from exc
         return Qualification.from_api(response["Qualification"])
 
     def iter_qualification_request_pages(

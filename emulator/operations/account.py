@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.operations.registry import Context, operation
 from emulator.protocol import format_money
-from emulator.state import DISPOSED
 
 if TYPE_CHECKING:
     from emulator.engine import Emulator
@@ -14,13 +13,9 @@ if TYPE_CHECKING:
 
 @operation("GetAccountBalance")
 def get_account_balance(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    # On hold: what approving every submitted assignment would cost (reward plus fee).
-    on_hold = 0
-    for hit in emu.state.hits.values():
-        if hit.n_submitted and hit.status != DISPOSED:
-            reward, fee = emu.assignment_cost(hit)
-            on_hold += hit.n_submitted * (reward + fee)
+    # On hold: what approving every submitted assignment would cost (reward plus fee), kept as a
+    # running total by the engine rather than summed over every HIT on each call.
     return {
         "AvailableBalance": format_money(emu.state.balance_cents),
-        "OnHoldBalance": format_money(on_hold),
+        "OnHoldBalance": format_money(emu.on_hold_cents()),
     }

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 from emulator import pagination
 from emulator.operations import checks as ck
 from emulator.operations.registry import Context, operation
-from emulator.protocol import RequestError
+from emulator.protocol import RequestError, wrong_status
 from emulator.state import ACCEPTED, VISIBLE_ASSIGNMENT_STATUSES
 
 if TYPE_CHECKING:
     from emulator.engine import Emulator
+
+INVALID_ASSIGNMENT_STATE = "AWS.MechanicalTurk.InvalidAssignmentState"
 
 
 @operation("GetAssignment")
@@ -19,10 +21,7 @@ def get_assignment(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[
     a = emu.get_assignment(params["AssignmentId"])
     if a.status == ACCEPTED:
         # What MTurk answers for an assignment that is accepted but not yet submitted.
-        raise RequestError(
-            "This operation can be called with a status of: Reviewable,Approved,Rejected",
-            "AWS.MechanicalTurk.InvalidAssignmentState",
-        )
+        raise wrong_status("Reviewable,Approved,Rejected", INVALID_ASSIGNMENT_STATE)
     hit = emu.state.hits[a.hit_id]
     return {"Assignment": emu.render_assignment(a), "HIT": emu.render_hit(hit)}
 
@@ -64,10 +63,7 @@ def reject_assignment(emu: Emulator, params: dict[str, Any], ctx: Context) -> di
 def get_file_upload_url(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     a = emu.get_assignment(params["AssignmentId"])
     if a.status == ACCEPTED:
-        raise RequestError(
-            "This operation can be called with a status of: Reviewable,Approved,Rejected",
-            "AWS.MechanicalTurk.InvalidAssignmentState",
-        )
+        raise wrong_status("Reviewable,Approved,Rejected", INVALID_ASSIGNMENT_STATE)
     qid = params["QuestionIdentifier"]
     hit = emu.state.hits[a.hit_id]
     if not hit.question or "FileUploadAnswer" not in hit.question or qid not in hit.question:

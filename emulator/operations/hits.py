@@ -11,7 +11,13 @@ from emulator import pagination, review_policies
 from emulator import requirements as reqs
 from emulator.operations import checks as ck
 from emulator.operations.registry import Context, operation
-from emulator.protocol import RequestError, invalid_param, parse_money, parse_timestamp
+from emulator.protocol import (
+    RequestError,
+    invalid_param,
+    parse_money,
+    parse_timestamp,
+    wrong_status,
+)
 from emulator.state import DISPOSED, HIT, REVIEWABLE, REVIEWING, SUBMITTED, HITType
 
 if TYPE_CHECKING:
@@ -257,11 +263,8 @@ def update_hit_review_status(emu: Emulator, params: dict[str, Any], ctx: Context
     revert = bool(params.get("Revert", False))
     wanted, target = (REVIEWING, REVIEWABLE) if revert else (REVIEWABLE, REVIEWING)
     if hit.status != wanted:
-        raise RequestError(
-            f"HIT {hit.hit_id} is {hit.status}; UpdateHITReviewStatus with Revert={revert} needs "
-            f"a {wanted} HIT.",
-            "AWS.MechanicalTurk.InvalidHITState",
-        )
+        # Revert=False moves Reviewable -> Reviewing only; Revert=True the way back only.
+        raise wrong_status(wanted, "AWS.MechanicalTurk.InvalidHITState")
     hit.reviewing = target == REVIEWING
     hit.status = target
     return {}
@@ -288,11 +291,8 @@ def delete_hit(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str,
         return {}  # the model marks DeleteHIT idempotent
     # Reviewing is a sub-state of Reviewable (the requester is looking at it), so it may be deleted.
     if hit.status not in (REVIEWABLE, REVIEWING):
-        raise RequestError(
-            f"HIT {hit.hit_id} is {hit.status}; only a Reviewable HIT can be deleted (expire it "
-            "first and wait for its assignments to finish).",
-            "AWS.MechanicalTurk.InvalidHITState",
-        )
+        # An Assignable or Unassignable HIT must be expired, and its assignments finished, first.
+        raise wrong_status(f"{REVIEWABLE},{REVIEWING}", "AWS.MechanicalTurk.InvalidHITState")
     if any(emu.state.assignments[a].status == SUBMITTED for a in hit.assignment_ids):
         raise RequestError(
             f"HIT {hit.hit_id} has submitted assignments that are not yet approved or rejected.",
@@ -327,30 +327,42 @@ def create_additional_assignments_for_hit(
 def list_review_policy_results_for_hit(
     emu: Emulator, params: dict[str, Any], ctx: Context
 ) -> dict[str, Any]:
+    """Pages through the reports' lists together: page k shows items [k*size, (k+1)*size) of each
+    list asked for. The lists only grow (policies append), so an offset is a stable resume point.
+    Like every MTurk listing, a page that shows anything carries a NextToken and the listing ends
+    with a page that shows nothing and has none."""
     hit = emu.get_hit(params["HITId"])
     levels = params.get("PolicyLevels") or ["Assignment", "HIT"]
     actions = bool(params.get("RetrieveActions", False))
     results = bool(params.get("RetrieveResults", False))
-    size = params.get("MaxResults")
-    if size is not None and not 1 <= size <= 100:
-        raise invalid_param("MaxResults must be between 1 and 100.")
+    size = pagination.page_size(params)
+    scope = f"{hit.hit_id}|{','.join(sorted(levels))}|{int(actions)}{int(results)}"
+    after = pagination.decode_token(params.get("NextToken"), "ListReviewPolicyResultsForHIT", scope)
+    start = max(after, 0)
+    end = start + size
+    shown = 0
     response: dict[str, Any] = {"HITId": hit.hit_id}
-    if "Assignment" in levels:
-        if hit.assignment_review_policy:
-            response["AssignmentReviewPolicy"] = hit.assignment_review_policy
+    for level, policy, review_results, review_actions in (
+        (
+            "Assignment",
+            hit.assignment_review_policy,
+            hit.assignment_review_results,
+            hit.assignment_review_actions,
+        ),
+        ("HIT", hit.hit_review_policy, hit.hit_review_results, hit.hit_review_actions),
+    ):
+        if level not in levels:
+            continue
+        if policy:
+            response[f"{level}ReviewPolicy"] = policy
         report: dict[str, Any] = {}
         if results:
-            report["ReviewResults"] = hit.assignment_review_results
+            report["ReviewResults"] = review_results[start:end]
+            shown += len(report["ReviewResults"])
         if actions:
-            report["ReviewActions"] = hit.assignment_review_actions
-        response["AssignmentReviewReport"] = report
-    if "HIT" in levels:
-        if hit.hit_review_policy:
-            response["HITReviewPolicy"] = hit.hit_review_policy
-        report = {}
-        if results:
-            report["ReviewResults"] = hit.hit_review_results
-        if actions:
-            report["ReviewActions"] = hit.hit_review_actions
-        response["HITReviewReport"] = report
+            report["ReviewActions"] = review_actions[start:end]
+            shown += len(report["ReviewActions"])
+        response[f"{level}ReviewReport"] = report
+    if shown:
+        response["NextToken"] = pagination.encode_token("ListReviewPolicyResultsForHIT", end, scope)
     return response

@@ -9,13 +9,16 @@ from emulator import requirements as reqs
 from emulator.answer_xml import check_answer_key, parse_answers, score_answer_key
 from emulator.operations import checks as ck
 from emulator.operations.registry import Context, operation
-from emulator.protocol import RequestError, epoch, invalid_param, not_found
+from emulator.protocol import RequestError, epoch, invalid_param, not_found, wrong_status
 from emulator.state import Qualification, QualificationRequest, QualificationType
 
 if TYPE_CHECKING:
     from emulator.engine import Emulator
 
 _SYSTEM_SEQ = {qtid: -100 + i for i, qtid in enumerate(reqs.SYSTEM_TYPES)}
+GRANTED, REVOKED = "Granted", "Revoked"
+# MTurk's code for a qualification in the wrong status is not documented; this is the legacy one.
+INVALID_QUALIFICATION_STATE = "AWS.MechanicalTurk.InvalidQualificationState"
 
 
 def system_type(qtid: str) -> QualificationType:
@@ -293,12 +296,11 @@ def disassociate_qualification_from_worker(
     get_type(emu, qtid, allow_system=False)
     ck.text(params, "Reason", 1024)
     q = emu.state.qualification(qtid, worker_id)
-    if q is None or q.status != "Granted":
-        raise RequestError(
-            f"Worker {worker_id} does not have qualification {qtid}.",
-            "AWS.MechanicalTurk.QualificationDoesNotExist",
-        )
-    q.status = "Revoked"
+    if q is None:
+        raise _no_score(worker_id, qtid)
+    if q.status != GRANTED:
+        raise wrong_status(GRANTED, INVALID_QUALIFICATION_STATE)
+    q.status = REVOKED
     return {}
 
 
@@ -312,11 +314,19 @@ def get_qualification_score(emu: Emulator, params: dict[str, Any], ctx: Context)
         if exists:
             q = Qualification(qtid, worker_id, value, 1104537600.0, 0, locale_value=locale)
     if q is None:
-        raise RequestError(
-            f"You requested a Qualification that does not exist (worker {worker_id}, type {qtid}).",
-            "AWS.MechanicalTurk.QualificationDoesNotExist",
-        )
+        raise _no_score(worker_id, qtid)
+    if q.status != GRANTED:
+        # A revoked score is not shown: MTurk answers with its status error, which clients match to
+        # tell "revoked" from "never granted" (the "does not exist" answer above).
+        raise wrong_status(GRANTED, INVALID_QUALIFICATION_STATE)
     return {"Qualification": render_qualification(q)}
+
+
+def _no_score(worker_id: str, qtid: str) -> RequestError:
+    return RequestError(
+        f"You requested a Qualification that does not exist (worker {worker_id}, type {qtid}).",
+        "AWS.MechanicalTurk.QualificationDoesNotExist",
+    )
 
 
 @operation("ListWorkersWithQualificationType")

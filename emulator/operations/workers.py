@@ -14,6 +14,7 @@ from emulator.protocol import (
     format_money,
     invalid_param,
     parse_money,
+    wrong_status,
 )
 from emulator.state import ACCEPTED, Block, Bonus
 
@@ -75,9 +76,8 @@ def send_bonus(emu: Emulator, params: dict[str, Any], ctx: Context) -> dict[str,
             "AWS.MechanicalTurk.InvalidParameterValue",
         )
     if a.status == ACCEPTED:
-        raise RequestError(
-            "This operation can be called with a status of: Submitted,Approved,Rejected",
-            "AWS.MechanicalTurk.InvalidAssignmentState",
+        raise wrong_status(
+            "Submitted,Approved,Rejected", "AWS.MechanicalTurk.InvalidAssignmentState"
         )
     emu.charge(amount + fee_cents(amount, 20), f"a bonus of ${format_money(amount)}")
     seq = emu.state.next_seq()

@@ -88,7 +88,7 @@ def test_crowd_respects_qualification_requirements_and_blocks(emu, mturk):
 
 def test_profiles_and_determinism():
     def run() -> list[tuple[str, str]]:
-        with run_emulator(seed=11, crowd=0, speed=0, notifier=False) as running:
+        with run_emulator(seed=11, crowd=0, clock_speed=0, notifier=False) as running:
             mturk = running.client()
             start = running.control.get("clock")["now"]
             for _ in range(6):
@@ -107,7 +107,7 @@ def test_profiles_and_determinism():
     first = run()
     assert len(first) >= 10
     assert {status for _, status in first} <= {"Submitted", "Returned", "Abandoned", "Accepted"}
-    # With the clock frozen (speed 0) between explicit advances, the same seed gives the same run.
+    # With the clock frozen (clock_speed 0) between explicit advances, the same seed gives the same run.
     assert run() == first
 
 

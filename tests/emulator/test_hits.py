@@ -188,8 +188,12 @@ def test_expired_hit_with_pending_assignment_is_unassignable_until_submitted(emu
 
 def test_update_hit_review_status_moves_between_reviewable_and_reviewing(emu, mturk):
     hit = create_hit(mturk, MaxAssignments=1)
-    with pytest.raises(mturk.exceptions.RequestError):
+    with pytest.raises(mturk.exceptions.RequestError) as excinfo:
         mturk.update_hit_review_status(HITId=hit["HITId"], Revert=False)  # still Assignable
+    # MTurk's one wording for a status-restricted operation, naming the status it needs.
+    assert error_of(excinfo)["message"].startswith(
+        "This operation can be called with a status of: Reviewable ("
+    )
     work(emu, hit["HITId"], "AW1")
     mturk.update_hit_review_status(HITId=hit["HITId"], Revert=False)
     assert mturk.get_hit(HITId=hit["HITId"])["HIT"]["HITStatus"] == "Reviewing"
@@ -199,15 +203,20 @@ def test_update_hit_review_status_moves_between_reviewable_and_reviewing(emu, mt
         mturk.update_hit_review_status(HITId=hit["HITId"], Revert=False)
     mturk.update_hit_review_status(HITId=hit["HITId"], Revert=True)
     assert mturk.get_hit(HITId=hit["HITId"])["HIT"]["HITStatus"] == "Reviewable"
-    with pytest.raises(mturk.exceptions.RequestError):
+    with pytest.raises(mturk.exceptions.RequestError) as excinfo:
         mturk.update_hit_review_status(HITId=hit["HITId"], Revert=True)
+    assert error_of(excinfo)["message"].startswith(
+        "This operation can be called with a status of: Reviewing ("
+    )
 
 
 def test_delete_hit_rules(emu, mturk):
     hit = create_hit(mturk, MaxAssignments=1)
     with pytest.raises(mturk.exceptions.RequestError) as excinfo:
         mturk.delete_hit(HITId=hit["HITId"])
-    assert "Reviewable" in error_of(excinfo)["message"]
+    assert error_of(excinfo)["message"].startswith(
+        "This operation can be called with a status of: Reviewable,Reviewing ("
+    )
     assignment_id = work(emu, hit["HITId"], "AW1")
     with pytest.raises(mturk.exceptions.RequestError) as excinfo:
         mturk.delete_hit(HITId=hit["HITId"])

@@ -122,3 +122,69 @@ def test_additional_assignments_and_bonus_token_repeats(emu, mturk):
     assert "b-1" in error_of(excinfo)["message"] and assignment_id in error_of(excinfo)["message"]
     assert mturk.list_bonus_payments(AssignmentId=assignment_id)["NumResults"] == 1
     assert balance(mturk) == "9999.88"
+
+
+def _on_hold_from_truth(emu) -> str:
+    """OnHoldBalance computed from scratch, the way GetAccountBalance used to (a scan of every
+    HIT): reward plus fee for each submitted assignment of a HIT that is not disposed."""
+    from decimal import Decimal
+
+    from emulator.protocol import fee_cents, format_money
+
+    truth = emu.control.truth("hits", "assignments")
+    submitted: dict[str, int] = {}
+    for a in truth["assignments"]:
+        if a["AssignmentStatus"] == "Submitted":
+            submitted[a["HITId"]] = submitted.get(a["HITId"], 0) + 1
+    cents = 0
+    for hit in truth["hits"]:
+        if hit["HITStatus"] == "Disposed" or hit["HITId"] not in submitted:
+            continue
+        reward = int(Decimal(hit["Reward"]) * 100)
+        fee = fee_cents(reward, 40 if hit["MaxAssignments"] >= 10 else 20)
+        cents += submitted[hit["HITId"]] * (reward + fee)
+    return format_money(cents)
+
+
+def test_on_hold_balance_is_a_running_total_that_matches_a_full_scan(emu, mturk):
+    """Issue 11 item 5: GetAccountBalance no longer scans every HIT; its running total must agree
+    with a scan after every kind of change (submit, approve, reject, override, auto-approval,
+    extend, a new HIT type, delete, populate)."""
+
+    def check() -> None:
+        assert mturk.get_account_balance()["OnHoldBalance"] == _on_hold_from_truth(emu)
+
+    small = create_hit(mturk, Reward="0.33", MaxAssignments=4, AutoApprovalDelayInSeconds=3600)
+    big = create_hit(mturk, Reward="1.07", MaxAssignments=12)
+    check()
+    a1 = work(emu, small["HITId"], "AW1")
+    a2 = work(emu, small["HITId"], "AW2")
+    b1 = work(emu, big["HITId"], "AW1")
+    b2 = work(emu, big["HITId"], "AW2")
+    check()
+    assert mturk.get_account_balance()["OnHoldBalance"] != "0.00"
+    mturk.approve_assignment(AssignmentId=a1)
+    mturk.reject_assignment(AssignmentId=b1, RequesterFeedback="no")
+    check()
+    mturk.approve_assignment(AssignmentId=b1, OverrideRejection=True)
+    check()
+    mturk.create_additional_assignments_for_hit(HITId=big["HITId"], NumberOfAdditionalAssignments=3)
+    check()
+    # Moving the HIT to a type with another reward re-prices what is on hold.
+    dearer = mturk.create_hit_type(
+        Title="dearer", Description="d", Reward="2.50", AssignmentDurationInSeconds=600
+    )["HITTypeId"]
+    mturk.update_hit_type_of_hit(HITId=big["HITId"], HITTypeId=dearer)
+    check()
+    emu.control.advance(3601)
+    assert mturk.get_assignment(AssignmentId=a2)["Assignment"]["AssignmentStatus"] == "Approved"
+    check()
+    mturk.approve_assignment(AssignmentId=b2)
+    mturk.update_expiration_for_hit(HITId=big["HITId"], ExpireAt=0)
+    mturk.delete_hit(HITId=big["HITId"])
+    check()
+    emu.control.post("populate", {"HITs": 5, "AssignmentsPerHIT": 2, "Reward": "0.05"})
+    check()
+    assert mturk.get_account_balance()["OnHoldBalance"] == "0.60"  # 10 x (0.05 + 0.01)
+    emu.control.reset(seed=1)
+    assert mturk.get_account_balance()["OnHoldBalance"] == "0.00"

@@ -74,6 +74,20 @@ def test_state_survives_a_restart(tmp_path):
         assert create_hit(mturk)["HITId"] != hit["HITId"]
 
 
+def test_a_restored_clock_is_the_wall_clock_unless_it_was_ahead(tmp_path):
+    on_time, ahead = tmp_path / "on-time.json", tmp_path / "ahead.json"
+    with run_emulator(seed=5, state_path=str(on_time)) as first:
+        create_hit(first.client())
+    with run_emulator(seed=5, state_path=str(on_time)) as second:
+        assert abs(second.control.get("clock")["offset"]) < 0.01
+    with run_emulator(seed=5, state_path=str(ahead)) as first:
+        create_hit(first.client())
+        first.control.advance(86400)
+    # Its records were stamped a day ahead: the clock never goes back behind them.
+    with run_emulator(seed=5, state_path=str(ahead)) as second:
+        assert second.control.get("clock")["offset"] == pytest.approx(86400, abs=5)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,7 +148,13 @@ def test_cli_serve_persists_on_shutdown(tmp_path):
             aws_access_key_id="x",
             aws_secret_access_key="y",
         )
-        hit_id = mturk.create_hit(**hit_params())["HIT"]["HITId"]
+        before = time.time()
+        hit = mturk.create_hit(**hit_params())["HIT"]
+        hit_id = hit["HITId"]
+        # --speed 10 paces the crowd; the API's clock stays the wall clock.
+        assert before - 0.001 <= hit["CreationTime"].timestamp() <= time.time() + 0.001
+        clock = json.loads(urllib.request.urlopen(url + "/_emulator/clock", timeout=5).read())
+        assert clock["speed"] == 1 and clock["crowd_speed"] == 10 and abs(clock["offset"]) < 0.01
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
@@ -149,3 +169,16 @@ def test_cli_serve_persists_on_shutdown(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def test_cli_speed_options_are_validated_and_explained(capsys):
+    from emulator.__main__ import main
+
+    for bad in (["--speed", "0"], ["--speed", "-2"], ["--clock-speed", "-1"]):
+        with pytest.raises(SystemExit):
+            main(["serve", *bad])
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "how many times faster than real people the simulated crowd works" in text
+    assert "out of step with the clients' clocks" in text

@@ -142,17 +142,51 @@ def test_associate_disassociate_and_list_workers(emu, mturk):
     mturk.disassociate_qualification_from_worker(
         QualificationTypeId=qtid, WorkerId="AW2", Reason="expired"
     )
-    assert (
-        mturk.get_qualification_score(QualificationTypeId=qtid, WorkerId="AW2")["Qualification"][
-            "Status"
-        ]
-        == "Revoked"
-    )
     granted = mturk.list_workers_with_qualification_type(QualificationTypeId=qtid, Status="Granted")
     assert [q["WorkerId"] for q in granted["Qualifications"]] == ["AW1"]
-    assert mturk.list_workers_with_qualification_type(QualificationTypeId=qtid)["NumResults"] == 2
-    with pytest.raises(mturk.exceptions.RequestError):
+    # The revoked score is still listed (Status=Revoked), but no longer readable on its own.
+    everyone = mturk.list_workers_with_qualification_type(QualificationTypeId=qtid)
+    assert {q["WorkerId"]: q["Status"] for q in everyone["Qualifications"]} == {
+        "AW1": "Granted",
+        "AW2": "Revoked",
+    }
+    with pytest.raises(mturk.exceptions.RequestError) as excinfo:
         mturk.disassociate_qualification_from_worker(QualificationTypeId=qtid, WorkerId="AW2")
+    assert "This operation can be called with a status of: Granted" in error_of(excinfo)["message"]
+
+
+def test_a_revoked_score_is_mturks_status_error_and_never_granted_does_not_exist(emu, mturk):
+    """Clients tell the two apart by these texts (Dallinger: WorkerLacksQualification on "does not
+    exist", RevokedQualification on "status of: Granted"), then count the worker as unqualified."""
+    qtid = new_type(mturk)
+    mturk.associate_qualification_with_worker(
+        QualificationTypeId=qtid, WorkerId="AREVOKED", IntegerValue=3
+    )
+    mturk.disassociate_qualification_from_worker(QualificationTypeId=qtid, WorkerId="AREVOKED")
+    with pytest.raises(mturk.exceptions.RequestError) as excinfo:
+        mturk.get_qualification_score(QualificationTypeId=qtid, WorkerId="AREVOKED")
+    revoked = error_of(excinfo)
+    assert revoked["message"].startswith("This operation can be called with a status of: Granted (")
+    assert "does not exist" not in revoked["message"]
+    assert revoked["turk"] == "AWS.MechanicalTurk.InvalidQualificationState"
+
+    with pytest.raises(mturk.exceptions.RequestError) as excinfo:
+        mturk.get_qualification_score(QualificationTypeId=qtid, WorkerId="ANEVERGRANTED")
+    never = error_of(excinfo)
+    assert "does not exist" in never["message"] and "status of" not in never["message"]
+    with pytest.raises(mturk.exceptions.RequestError) as excinfo:
+        mturk.disassociate_qualification_from_worker(
+            QualificationTypeId=qtid, WorkerId="ANEVERGRANTED"
+        )
+    assert "does not exist" in error_of(excinfo)["message"]
+
+    # Granting again makes the score readable again, with the new value (a counter restarts at 1).
+    mturk.associate_qualification_with_worker(
+        QualificationTypeId=qtid, WorkerId="AREVOKED", IntegerValue=1
+    )
+    score = mturk.get_qualification_score(QualificationTypeId=qtid, WorkerId="AREVOKED")
+    assert score["Qualification"]["Status"] == "Granted"
+    assert score["Qualification"]["IntegerValue"] == 1
     with pytest.raises(mturk.exceptions.RequestError):
         mturk.associate_qualification_with_worker(
             QualificationTypeId="00000000000000000071", WorkerId="AW1"

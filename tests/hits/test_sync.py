@@ -105,7 +105,8 @@ def test_a_second_sync_with_nothing_changed_writes_nothing_and_lists_no_assignme
     assert calls_after.get("ListAssignmentsForHIT", 0) == calls_before.get(
         "ListAssignmentsForHIT", 0
     )
-    assert calls_after["ListHITs"] == calls_before["ListHITs"] + 1
+    # The pagination minimum: one page of results and the empty page that ends the listing.
+    assert calls_after["ListHITs"] == calls_before["ListHITs"] + 2
     writes = [
         q["sql"]
         for q in queries.captured_queries
@@ -239,7 +240,8 @@ def test_run_sync_records_health_and_call_stats(emulator_account, fresh_emulator
     stats = {
         row.operation: row.calls for row in MTurkCallStats.objects.filter(account=emulator_account)
     }
-    assert stats["ListHITs"] == 1 and stats["GetAccountBalance"] == 1
+    # One page of HITs, then MTurk's empty last page.
+    assert stats["ListHITs"] == 2 and stats["GetAccountBalance"] == 1
     assert state.lock_token == ""
 
 

@@ -98,6 +98,7 @@ def test_on_call_hook_gets_one_record_per_request_with_request_ids(emulator, cal
         "GetHIT",
         "ListHITs",
         "ListHITs",
+        "ListHITs",  # the empty page that ends every listing at MTurk
     ]
     assert len(call_log) == sum(counts.values())
     for record in call_log:

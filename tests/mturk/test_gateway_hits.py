@@ -192,13 +192,14 @@ def test_pagination_over_260_hits_uses_the_minimum_of_calls(gateway, emulator, c
     assert [len(page) for page in pages] == [100, 100, 60]
     ids = {h.hit_id for page in pages for h in page}
     assert len(ids) == 260
-    assert call_counts(emulator)["ListHITs"] - before == math.ceil(260 / 100)
-    assert [r.operation for r in call_log] == ["ListHITs"] * 3
+    # The minimum: one call per page of results, and the empty page that ends the listing.
+    assert call_counts(emulator)["ListHITs"] - before == math.ceil(260 / 100) + 1
+    assert [r.operation for r in call_log] == ["ListHITs"] * 4
     assert all(r.outcome == "ok" and r.request_id for r in call_log)
     # Every populated HIT had its one assignment submitted, so all are Reviewable.
     reviewable = list(gateway.iter_reviewable_hit_pages())
     assert [len(page) for page in reviewable] == [100, 100, 60]
-    assert call_counts(emulator)["ListReviewableHITs"] == 3
+    assert call_counts(emulator)["ListReviewableHITs"] == 4
 
 
 def test_assignment_pagination_over_260_assignments(gateway, emulator):
@@ -207,9 +208,10 @@ def test_assignment_pagination_over_260_assignments(gateway, emulator):
     pages = list(gateway.iter_assignment_pages(hit_id=hit_id))
     assert [len(page) for page in pages] == [100, 100, 60]
     assert len({a.assignment_id for page in pages for a in page}) == 260
-    assert call_counts(emulator)["ListAssignmentsForHIT"] == 3
-    # Status filter: nothing is approved yet.
-    assert list(gateway.iter_assignment_pages(hit_id=hit_id, statuses=["Approved"])) == [[]]
+    assert call_counts(emulator)["ListAssignmentsForHIT"] == 4
+    # Status filter: nothing is approved yet. An empty listing is one call and no page.
+    assert list(gateway.iter_assignment_pages(hit_id=hit_id, statuses=["Approved"])) == []
+    assert call_counts(emulator)["ListAssignmentsForHIT"] == 5
     with pytest.raises(ValueError):
         gateway.iter_assignment_pages(hit_id=hit_id, statuses=["Accepted"])
 
@@ -220,3 +222,28 @@ def test_pages_are_lazy(gateway, emulator):
     assert call_counts(emulator).get("ListHITs", 0) == 0
     first = next(pages)
     assert len(first) == 100 and call_counts(emulator)["ListHITs"] == 1
+
+
+def test_an_empty_page_ends_a_listing_even_with_a_token(gateway, emulator, call_log):
+    """Both shapes end a listing: MTurk's (an empty page without a token) and an empty page that
+    still carries one, which botocore's paginator alone would follow. The responses are canned at
+    the boto3 client (botocore's Stubber) because no MTurk we can run sends the second shape."""
+    from botocore.stub import Stubber
+
+    hit = create_hit(gateway)
+    raw = gateway.client.get_hit(HITId=hit.hit_id)["HIT"]
+    with Stubber(gateway.client) as stub:
+        stub.add_response(
+            "list_hits",
+            {"HITs": [raw], "NumResults": 1, "NextToken": "page2"},
+            {"MaxResults": 100},
+        )
+        stub.add_response(
+            "list_hits",
+            {"HITs": [], "NumResults": 0, "NextToken": "page3"},
+            {"MaxResults": 100, "NextToken": "page2"},
+        )
+        pages = list(gateway.iter_hit_pages())
+        stub.assert_no_pending_responses()
+    assert [[h.hit_id for h in page] for page in pages] == [[hit.hit_id]]
+    assert [r.operation for r in call_log if r.operation == "ListHITs"] == ["ListHITs"] * 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mturk.errors import MTurkError, NotFound
+from mturk.errors import MTurkError, NotFound, NotGranted
 from tests.mturk.helpers import create_hit, work
 
 SNS_TOPIC = "arn:aws:sns:us-east-1:123456789012:mturk-events"
@@ -85,10 +85,21 @@ def test_scores_and_workers_with_qualification(gateway, emulator):
         for q in page
     ]
     assert granted_now == ["AWORKERONE"]
-    with pytest.raises(NotFound):
+    # A missing type is NotFound; a worker without a granted score is NotGranted (also NotFound),
+    # telling a revoked score (MTurk's "status of: Granted") from one never granted.
+    with pytest.raises(NotFound) as missing_type:
         gateway.get_qualification_score(
             qualification_type_id="3NOSUCHQUALIFICATION0000000000", worker_id="AWORKERONE"
         )
+    assert not isinstance(missing_type.value, NotGranted)
+    with pytest.raises(NotGranted) as revoked:
+        gateway.get_qualification_score(qualification_type_id=qtid, worker_id="AWORKERTWO")
+    assert revoked.value.revoked and not revoked.value.retryable
+    assert "status of: Granted" in revoked.value.message
+    assert revoked.value.operation == "GetQualificationScore" and revoked.value.request_id
+    with pytest.raises(NotGranted) as never:
+        gateway.get_qualification_score(qualification_type_id=qtid, worker_id="AWORKERNONE")
+    assert not never.value.revoked
     # A HIT requiring it shows up for the qualification type, requirement kept as a dict.
     requirement = {"QualificationTypeId": qtid, "Comparator": "GreaterThan", "IntegerValues": [10]}
     hit = create_hit(gateway, qualification_requirements=[requirement])

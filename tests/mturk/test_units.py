@@ -184,6 +184,16 @@ def _client_error(code, message, *, status=400, turk=None, request_id="rid-1", r
             NotFound,
             False,
         ),
+        # Right after a submission MTurk briefly does not know the state: trying again helps.
+        (
+            _client_error(
+                "RequestError",
+                "This operation can be called with a status of: null (1537741087056)",
+                turk="AWS.MechanicalTurk.InvalidAssignmentState",
+            ),
+            InvalidState,
+            True,
+        ),
         (
             _client_error("RequestError", "x", turk="AWS.MechanicalTurk.ResourceNotFound"),
             NotFound,
