@@ -1,9 +1,9 @@
 """How far an emulator account's clock runs from real time, for the overview's sync panel.
 
 The emulator answers with the wall clock unless a test advanced it or it was started with an
-accelerated `--clock-speed` (issue 11); then every time the mirror shows (submissions, expiry) is
+accelerated `--clock-speed`; then every time the mirror shows (submissions, expiry) is
 off by that much, and the overview says so. The figure comes from the emulator's control API
-(`GET /_emulator/clock`) through a bounded fetch: the account's own endpoint only, no proxies, no
+(`GET /_emulator/clock`) through the bounded fetch (mturk.fetch): the account's own endpoint only, no
 redirects, a short timeout, a small body parsed as the JSON it must be. The answer (or its failure)
 is cached briefly, so a page view costs at most one small local request per account and interval.
 """
@@ -14,16 +14,14 @@ import hashlib
 import json
 import logging
 import math
-import urllib.request
 from dataclasses import dataclass
-from http.client import HTTPException
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
 
 from dashboard.enums import Environment
 from dashboard.models import RequesterAccount
+from mturk.fetch import FetchError, fetch
 
 log = logging.getLogger(__name__)
 
@@ -95,37 +93,28 @@ def emulator_clock(account: RequesterAccount) -> EmulatorClock | None:
     return clock
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect could send the request anywhere: refuse it (urllib then raises HTTPError)."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-# No proxies: the emulator is the account's own endpoint, never something a proxy should see.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
-
-
 def read_emulator_clock(endpoint_url: str) -> EmulatorClock:
-    """GET <endpoint>/_emulator/clock, bounded; any failure is an unreachable clock, never an
-    error on the page."""
+    """GET <endpoint>/_emulator/clock through the bounded fetch; any failure is an unreachable
+    clock, never an error on the page."""
     parts = urlsplit(endpoint_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return EmulatorClock(reachable=False)
     url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/_emulator/clock"
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
-        with _OPENER.open(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
-            if "json" not in (response.headers.get("Content-Type") or ""):
-                raise ValueError("not JSON")
-            raw = response.read(MAX_RESPONSE_BYTES + 1)
-        if len(raw) > MAX_RESPONSE_BYTES:
-            raise ValueError(f"larger than {MAX_RESPONSE_BYTES} bytes")
-        data = json.loads(raw)
+        response = fetch(
+            url,
+            headers={"Accept": "application/json"},
+            max_bytes=MAX_RESPONSE_BYTES,
+            timeout=FETCH_TIMEOUT_SECONDS,
+            allow_query=False,
+        )
+        if "json" not in response.content_type:
+            raise ValueError("not JSON")
+        data = json.loads(response.body)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         offset, speed = _number(data.get("offset")), _number(data.get("speed"))
-    except (OSError, HTTPException, ValueError) as exc:
+    except (FetchError, ValueError) as exc:
         log.info("emulator clock at %s not readable: %s", url, exc)
         return EmulatorClock(reachable=False)
     return EmulatorClock(reachable=True, offset=offset, speed=speed)
