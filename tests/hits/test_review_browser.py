@@ -276,3 +276,46 @@ def test_keyboard_shortcuts_move_approve_reject_open_and_page(
         (approved, "approve")
     ]
     assert _approve_counts(fresh_emulator, [approved]) == [1]
+
+
+def test_a_crafted_link_decides_only_the_ticked_row_after_its_confirmation(
+    browser, live_server, emulator_account, account_gateway, fresh_emulator, staff_user
+):
+    """Issue 10, item 1, in the browser: a link that carries other rows, `go` and a typed name in
+    its query string adds nothing to the bulk form; the click on "Review before sending…" shows the
+    confirmation page for the ticked row alone, and only its own button sends the decision."""
+    page = browser
+    grid = live_server.url + _study(emulator_account, account_gateway, fresh_emulator.control, 1)
+    ids = list(
+        Assignment.objects.filter(account=emulator_account)
+        .order_by("assignment_id")
+        .values_list("assignment_id", flat=True)
+    )
+    ticked, *others = ids
+    crafted = (
+        f"{grid}?"
+        + "&".join(f"selected={other}" for other in others)
+        + f"&go=1&confirm_name={emulator_account.name.replace(' ', '+')}"
+    )
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ):
+        _log_in(page, live_server, staff_user)
+        page.goto(crafted)
+        page.locator(f"input[name=selected][value='{ticked}']").check()
+        page.select_option("select[name=action]", "approve")
+        page.click("#bulk-form button.primary")
+        # The confirmation page, for one row: nothing is recorded yet.
+        expect(page.locator("main h1")).to_have_text("Approve 1 assignment?")
+        assert not Decision.objects.exists() and not Job.objects.exists()
+        page.screenshot(
+            path=str(ARTIFACTS / "review-crafted-link-confirmation.png"), full_page=True
+        )
+        page.click("button[name=go]")
+        page.wait_for_selector("#job-progress .state-succeeded", timeout=30_000)
+        assert "1 done" in page.inner_text("#job-progress")
+    connections.close_all()
+
+    assert list(Decision.objects.values_list("assignment__assignment_id", flat=True)) == [ticked]
+    assert _approve_counts(fresh_emulator, ids) == [1, 0, 0]
