@@ -298,8 +298,9 @@ def test_the_active_pass_finds_new_submissions_on_open_hits_with_few_calls(
     outcome = run_sync(account=emulator_account, kind=SyncKind.ACTIVE)
     calls = _calls_between(before, _call_counts(fresh_emulator))
 
-    # One ListHITs per 100 HITs, and ListAssignmentsForHIT for only the 3 HITs that moved.
-    assert calls == {"ListHITs": 3, "ListAssignmentsForHIT": 3}
+    # The pagination minimum (MTurk ends every listing with an empty page): 3 pages of HITs plus
+    # the empty one, and the assignments of only the 3 HITs that moved (a page and the empty one).
+    assert calls == {"ListHITs": 3 + 1, "ListAssignmentsForHIT": 3 * 2}
     assert outcome.ok and outcome.details["hits_seen"] == 250
     assert (outcome.details["hits_updated"], outcome.details["assignments_created"]) == (3, 3)
     assert Assignment.objects.filter(hit__hit_id__in=moved).count() == 6
@@ -310,7 +311,7 @@ def test_the_active_pass_finds_new_submissions_on_open_hits_with_few_calls(
     # Nothing moved since: the next pass reads the HIT pages and no assignments.
     before = _call_counts(fresh_emulator)
     assert run_sync(account=emulator_account, kind=SyncKind.ACTIVE).ok
-    assert _calls_between(before, _call_counts(fresh_emulator)) == {"ListHITs": 3}
+    assert _calls_between(before, _call_counts(fresh_emulator)) == {"ListHITs": 3 + 1}
 
 
 def test_the_active_pass_is_on_the_beat_schedule(settings):
