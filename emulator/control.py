@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from emulator import crowd
-from emulator.answering import answers_to_xml
+from emulator.answer_xml import answers_to_xml
 from emulator.operations.hits import _create, find_or_create_hit_type
 from emulator.operations.qualifications import (
     get_type,
