@@ -11,7 +11,8 @@ Layout:
 - operations/: the 39 operations, by area; requirements.py, review_policies.py; answer_xml.py
   writes and reads all answer XML (QuestionFormAnswers, AnswerKey).
 - crowd.py: simulated workers; answers come from answering/ (fields.py: field discovery, values.py:
-  value generation, assemble.py: answer assembly); notifications.py delivers events.
+  value generation, assemble.py: answer assembly); notifications.py delivers events, signed
+  by sns_signing.py.
 - control.py: the control API; faults.py: throttling, service faults, latency, delivery faults.
 """
 
