@@ -8,8 +8,11 @@ Layout:
   pagination.py (stable NextTokens).
 - engine.py: the lock, the emulated clock (clock.py), timers, HIT and assignment transitions,
   payments, events; state.py holds the records; persistence.py saves them atomically.
-- operations/: the 39 operations, by area; requirements.py, review_policies.py, answer_xml.py.
-- crowd.py: simulated workers; answers come from answering.py; notifications.py delivers events.
+- operations/: the 39 operations, by area; requirements.py, review_policies.py; answer_xml.py
+  writes and reads all answer XML (QuestionFormAnswers, AnswerKey).
+- crowd.py: simulated workers; answers come from answering/ (fields.py: field discovery, values.py:
+  value generation, assemble.py: answer assembly); notifications.py delivers events, signed
+  by sns_signing.py.
 - control.py: the control API; faults.py: throttling, service faults, latency, delivery faults.
 """
 

@@ -1,12 +1,117 @@
-"""Reading QuestionFormAnswers and AnswerKey XML (the emulator scores and reviews answers)."""
+"""The one module for answer XML: writing and reading QuestionFormAnswers, and reading AnswerKeys.
+
+- :func:`answers_to_xml` writes the QuestionFormAnswers a worker submits (simulated answers from
+  :mod:`emulator.answering`, explicit ones from the control API) and :func:`read_answers` reads it
+  back exactly (``<FreeText>`` as ``str``, selections as ``list[str]``; strict about the document).
+- :func:`parse_answers` reads answers for scoring and review: every field as a list of values, a
+  crowd-form's ``taskAnswers`` JSON flattened into its field names, anything unreadable as no
+  answers. :func:`score_answer_key` and :func:`check_answer_key` read AnswerKey documents.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+ANSWERS_NS = (
+    "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
+    "2005-10-01/QuestionFormAnswers.xsd"
+)
+
+# --- writing answers ------------------------------------------------------------------------------
+
+# Characters XML 1.0 cannot carry at all, even as references (C0 controls other than tab, LF, CR;
+# lone surrogates; U+FFFE/U+FFFF). A browser could not post most of them either.
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(value: str) -> str:
+    value = _INVALID_XML_CHARS.sub("", value)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # \r would be normalised to \n by any XML parser; a reference keeps it.
+    value = value.replace("\r", "&#13;")
+    return value.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def answers_to_xml(
+    answers: Mapping[str, str | list[str]] | list[tuple[str, str | list[str]]],
+) -> str:
+    """Build QuestionFormAnswers XML: a ``str`` becomes ``<FreeText>``, a ``list`` one
+    ``<SelectionIdentifier>`` per item (none for an empty list), in the given order.
+
+    Everything is escaped; non-ASCII becomes character references (the document is declared ASCII,
+    as MTurk's is); characters XML cannot represent are dropped.
+    """
+    items = answers.items() if isinstance(answers, Mapping) else answers
+    parts = [
+        '<?xml version="1.0" encoding="ASCII"?>',
+        f'<QuestionFormAnswers xmlns="{ANSWERS_NS}">',
+    ]
+    for name, value in items:
+        parts.append(f"<Answer><QuestionIdentifier>{_escape(str(name))}</QuestionIdentifier>")
+        if isinstance(value, (list, tuple)):
+            parts.extend(
+                f"<SelectionIdentifier>{_escape(str(item))}</SelectionIdentifier>" for item in value
+            )
+        else:
+            parts.append(f"<FreeText>{_escape(str(value))}</FreeText>")
+        parts.append("</Answer>")
+    parts.append("</QuestionFormAnswers>")
+    return "".join(parts)
+
+
+# --- reading answers exactly (namespace-aware, as written) ----------------------------------------
+
+
+def _split_ns_tag(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return "", tag
+
+
+def _ns_child(parent: Element, ns: str, name: str) -> Element | None:
+    return parent.find(f"{{{ns}}}{name}")
+
+
+def _ns_children(parent: Element, ns: str, name: str) -> list[Element]:
+    return parent.findall(f"{{{ns}}}{name}")
+
+
+def read_answers(xml: str) -> dict[str, str | list[str]]:
+    """Read QuestionFormAnswers XML back: ``<FreeText>`` → ``str``, selections → ``list[str]``
+    (an ``<Answer>`` with neither gives ``[]``; ``<OtherSelectionText>`` is appended to the list).
+
+    Raises ``ValueError`` for malformed XML or a root other than QuestionFormAnswers.
+    """
+    try:
+        root = SafeET.fromstring(xml)
+    except (DefusedXmlException, ParseError) as exc:
+        raise ValueError(f"Not valid QuestionFormAnswers XML: {exc}") from exc
+    ns, local = _split_ns_tag(root.tag)
+    if local != "QuestionFormAnswers":
+        raise ValueError(f"Expected <QuestionFormAnswers>, got <{local}>.")
+    result: dict[str, str | list[str]] = {}
+    for answer in _ns_children(root, ns, "Answer"):
+        qid_elem = _ns_child(answer, ns, "QuestionIdentifier")
+        qid = "" if qid_elem is None else (qid_elem.text or "")
+        free = _ns_child(answer, ns, "FreeText")
+        if free is not None:
+            result[qid] = free.text or ""
+            continue
+        selected = [elem.text or "" for elem in _ns_children(answer, ns, "SelectionIdentifier")]
+        selected += [elem.text or "" for elem in _ns_children(answer, ns, "OtherSelectionText")]
+        result[qid] = selected
+    return result
+
+
+# --- reading answers for scoring and review, and answer keys --------------------------------------
 
 
 def _local(tag: str) -> str:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from emulator import crowd
-from emulator.answering import answers_to_xml
+from emulator import crowd, persistence
+from emulator.answer_xml import answers_to_xml
 from emulator.operations.hits import _create, find_or_create_hit_type
 from emulator.operations.qualifications import (
     get_type,
@@ -25,7 +25,6 @@ from emulator.protocol import ApiError, epoch, format_money, parse_money
 if TYPE_CHECKING:
     from emulator.engine import Emulator
     from emulator.notifications import Notifier
-    from emulator.server import EmulatorServer
     from emulator.state import Assignment, Worker
 
 JSON = "application/json"
@@ -45,23 +44,31 @@ Query: TypeAlias = dict[str, str]
 RouteResult: TypeAlias = dict[str, Any] | tuple[int, str, str | bytes]
 """JSON to answer with 200, or (status, content type, body)."""
 RouteHandler: TypeAlias = Callable[..., RouteResult]
-"""(server, body, query, **named groups of the route's pattern) -> RouteResult"""
+"""(emulator, body, query, **named groups of the route's pattern) -> RouteResult; a route
+registered with `state_path=True` also gets `state_path=` (the server's --state file or None)."""
 H = TypeVar("H", bound=RouteHandler)
 
-ROUTES: list[tuple[str, re.Pattern[str], RouteHandler]] = []
+ROUTES: list[tuple[str, re.Pattern[str], RouteHandler, bool]] = []
 
 
-def route(method: str, pattern: str) -> Callable[[H], H]:
+def route(method: str, pattern: str, *, state_path: bool = False) -> Callable[[H], H]:
     def register(func: H) -> H:
-        ROUTES.append((method, re.compile(f"^/_emulator{pattern}/?$"), func))
+        ROUTES.append((method, re.compile(f"^/_emulator{pattern}/?$"), func, state_path))
         return func
 
     return register
 
 
 def handle(
-    server: EmulatorServer, method: str, raw_path: str, raw_body: bytes
+    emu: Emulator,
+    method: str,
+    raw_path: str,
+    raw_body: bytes,
+    *,
+    state_path: str | None = None,
 ) -> tuple[int, str, bytes]:
+    """Answer one control request: (status, content type, body). `state_path` is where the
+    server keeps its state (`--state`), for POST /_emulator/snapshot; None without one."""
     parts = urlsplit(raw_path)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     try:
@@ -70,11 +77,12 @@ def handle(
             raise ControlError(400, "The body must be a JSON object.")
     except ValueError:
         return 400, JSON, json.dumps({"error": "The body is not valid JSON."}).encode()
-    for route_method, pattern, func in ROUTES:
+    for route_method, pattern, func, wants_state_path in ROUTES:
         match = pattern.match(parts.path)
         if match and route_method == method:
             try:
-                result = func(server, body, query, **match.groupdict())
+                extra = {"state_path": state_path} if wants_state_path else {}
+                result = func(emu, body, query, **match.groupdict(), **extra)
             except ControlError as exc:
                 return exc.status, JSON, json.dumps(exc.payload).encode()
             except ApiError as exc:
@@ -104,23 +112,23 @@ def _int_arg(body: dict[str, Any], key: str, default: int) -> int:
 
 
 @route("GET", "")
-def index(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+def index(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     return {
-        "routes": [f"{method} {pattern.pattern[1:-3]}" for method, pattern, _ in ROUTES],
-        "endpoint_url": server.base_url,
+        "routes": [f"{method} {pattern.pattern[1:-3]}" for method, pattern, _, _ in ROUTES],
+        "endpoint_url": emu.base_url,
     }
 
 
 @route("GET", "/health")
-def health(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    return {"ok": True, "endpoint_url": server.base_url, "now": server.emulator.clock.now()}
+def health(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    return {"ok": True, "endpoint_url": emu.base_url, "now": emu.clock.now()}
 
 
 @route("POST", "/reset")
-def reset(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+def reset(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     """A fresh emulator as the command line started it (`seed` and `balance` may differ)."""
     balance = body.get("balance")
-    server.emulator.reset(
+    emu.reset(
         seed=body.get("seed"),
         balance_cents=parse_money(balance, "balance") if balance is not None else None,
     )
@@ -158,8 +166,7 @@ SECTIONS = (
 
 
 @route("GET", "/truth")
-def truth(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def truth(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     wanted = set(query["sections"].split(",")) if query.get("sections") else set(SECTIONS)
     out: dict[str, Any] = {}
     with emu.transaction(mutating=False):
@@ -234,8 +241,7 @@ def truth(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
 
 
 @route("GET", "/calls")
-def calls(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def calls(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     with emu.lock:
         return {
             "call_counts": dict(emu.state.call_counts),
@@ -244,19 +250,19 @@ def calls(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
         }
 
 
-@route("POST", "/snapshot")
-def snapshot(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    if not server.state_path:
+@route("POST", "/snapshot", state_path=True)
+def snapshot(emu: Emulator, body: Body, query: Query, state_path: str | None) -> dict[str, Any]:
+    if not state_path:
         raise ControlError(400, "The emulator was started without --state.")
-    server.save()
-    return {"ok": True, "path": server.state_path}
+    persistence.save(emu, state_path)
+    return {"ok": True, "path": state_path}
 
 
 @route("POST", "/balance")
-def balance(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+def balance(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     cents = parse_money(body["AvailableBalance"], "AvailableBalance")
-    with server.emulator.transaction():
-        server.emulator.state.balance_cents = cents
+    with emu.transaction():
+        emu.state.balance_cents = cents
     return {"AvailableBalance": format_money(cents)}
 
 
@@ -280,28 +286,26 @@ def _clock(emu: Emulator) -> dict[str, Any]:
 
 
 @route("GET", "/clock")
-def clock(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    return _clock(server.emulator)
+def clock(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    return _clock(emu)
 
 
 @route("POST", "/clock")
-def set_clock(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+def set_clock(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     """`speed`: the API clock's emulated seconds per real second (0 freezes it between advances;
     anything but 1 puts the API's timestamps out of step with the clients' clocks); `advance`."""
-    emu = server.emulator
     if "speed" in body:
         emu.clock.set_speed(float(body["speed"]))
     if "advance" in body:
-        return advance(server, {"seconds": body["advance"]}, query)
+        return advance(emu, {"seconds": body["advance"]}, query)
     return _clock(emu)
 
 
 @route("POST", "/clock/advance")
-def advance(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+def advance(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     seconds = float(body.get("seconds", 0))
     if seconds < 0:
         raise ControlError(400, "seconds must be >= 0")
-    emu = server.emulator
     with emu.lock:
         emu.clock.advance(seconds)
         with emu.transaction():
@@ -310,13 +314,13 @@ def advance(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
 
 
 @route("GET", "/faults")
-def faults(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    return server.emulator.faults.describe()
+def faults(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    return emu.faults.describe()
 
 
 @route("POST", "/faults")
-def set_faults(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    return server.emulator.faults.configure(body)
+def set_faults(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    return emu.faults.configure(body)
 
 
 # --- crowd and workers ---------------------------------------------------------------------------------
@@ -339,8 +343,7 @@ def _worker(w: Worker) -> dict[str, Any]:
 
 
 @route("GET", "/crowd")
-def crowd_info(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def crowd_info(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     with emu.lock:
         return {
             "running": emu.crowd_running,
@@ -351,8 +354,7 @@ def crowd_info(server: EmulatorServer, body: Body, query: Query) -> dict[str, An
 
 
 @route("POST", "/crowd")
-def crowd_configure(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def crowd_configure(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     speed = body.get("speed")
     if speed is not None and (
         isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0
@@ -377,22 +379,21 @@ def crowd_configure(server: EmulatorServer, body: Body, query: Query) -> dict[st
 
 
 @route("POST", "/crowd/start")
-def crowd_start(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    with server.emulator.transaction():
-        crowd.start(server.emulator)
+def crowd_start(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    with emu.transaction():
+        crowd.start(emu)
     return {"running": True}
 
 
 @route("POST", "/crowd/stop")
-def crowd_stop(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    with server.emulator.transaction():
-        crowd.stop(server.emulator)
+def crowd_stop(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    with emu.transaction():
+        crowd.stop(emu)
     return {"running": False}
 
 
 @route("POST", "/workers")
-def add_worker(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def add_worker(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     with emu.transaction():
         spec = dict(body)
         spec.setdefault(
@@ -403,10 +404,7 @@ def add_worker(server: EmulatorServer, body: Body, query: Query) -> dict[str, An
 
 
 @route("POST", r"/workers/(?P<worker_id>A[A-Z0-9]+)/accept")
-def worker_accept(
-    server: EmulatorServer, body: Body, query: Query, worker_id: str
-) -> dict[str, Any]:
-    emu = server.emulator
+def worker_accept(emu: Emulator, body: Body, query: Query, worker_id: str) -> dict[str, Any]:
     with emu.transaction():
         a = emu.accept(worker_id, emu.get_hit(body["HITId"]))
         return _assignment_truth(emu, a)
@@ -414,9 +412,8 @@ def worker_accept(
 
 @route("POST", r"/workers/(?P<worker_id>A[A-Z0-9]+)/qualification-requests")
 def worker_request_qualification(
-    server: EmulatorServer, body: Body, query: Query, worker_id: str
+    emu: Emulator, body: Body, query: Query, worker_id: str
 ) -> dict[str, Any]:
-    emu = server.emulator
     with emu.transaction():
         qt = get_type(emu, body["QualificationTypeId"])
         answer = body.get("Answer")
@@ -438,9 +435,8 @@ def _assignment(emu: Emulator, assignment_id: str) -> Assignment:
 
 @route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/submit")
 def assignment_submit(
-    server: EmulatorServer, body: Body, query: Query, assignment_id: str
+    emu: Emulator, body: Body, query: Query, assignment_id: str
 ) -> dict[str, Any]:
-    emu = server.emulator
     with emu.transaction():
         a = _assignment(emu, assignment_id)
         if body.get("Answer") is not None:
@@ -456,9 +452,8 @@ def assignment_submit(
 
 @route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/return")
 def assignment_return(
-    server: EmulatorServer, body: Body, query: Query, assignment_id: str
+    emu: Emulator, body: Body, query: Query, assignment_id: str
 ) -> dict[str, Any]:
-    emu = server.emulator
     with emu.transaction():
         a = _assignment(emu, assignment_id)
         emu.return_assignment(a)
@@ -467,9 +462,8 @@ def assignment_return(
 
 @route("POST", r"/assignments/(?P<assignment_id>[A-Z0-9]+)/abandon")
 def assignment_abandon(
-    server: EmulatorServer, body: Body, query: Query, assignment_id: str
+    emu: Emulator, body: Body, query: Query, assignment_id: str
 ) -> dict[str, Any]:
-    emu = server.emulator
     with emu.transaction():
         a = _assignment(emu, assignment_id)
         emu.abandon(a)
@@ -480,8 +474,7 @@ def assignment_abandon(
 
 
 @route("POST", "/layouts")
-def add_layout(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def add_layout(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     if not isinstance(body.get("Template"), str):
         raise ControlError(400, "Template (HTML with ${name} placeholders) is required.")
     with emu.transaction():
@@ -497,14 +490,13 @@ def add_layout(server: EmulatorServer, body: Body, query: Query) -> dict[str, An
 
 
 @route("GET", "/layouts")
-def list_layouts(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    with server.emulator.lock:
-        return {"layouts": server.emulator.state.layouts}
+def list_layouts(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    with emu.lock:
+        return {"layouts": emu.state.layouts}
 
 
 @route("POST", "/answer-specs")
-def set_answer_spec(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def set_answer_spec(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     with emu.transaction():
         emu.get_hit_type(body["HITTypeId"])
         emu.state.answer_specs[body["HITTypeId"]] = body.get("AnswerSpec")
@@ -512,8 +504,7 @@ def set_answer_spec(server: EmulatorServer, body: Body, query: Query) -> dict[st
 
 
 @route("POST", "/ground-truth")
-def set_ground_truth(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def set_ground_truth(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     truth = body.get("GroundTruth")
     if not isinstance(truth, dict):
         raise ControlError(400, "GroundTruth must map question fields to values.")
@@ -524,9 +515,8 @@ def set_ground_truth(server: EmulatorServer, body: Body, query: Query) -> dict[s
 
 
 @route("POST", "/populate")
-def populate(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
+def populate(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     """Bulk data for benchmarks and demos: HITs (optionally with submitted assignments) in one call."""
-    emu = server.emulator
     count = _int_arg(body, "HITs", 1)
     per_hit = _int_arg(body, "AssignmentsPerHIT", 0)
     submit = bool(body.get("Submit", True))
@@ -568,15 +558,14 @@ def populate(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]
 # --- notifications and the SNS stand-in -------------------------------------------------------------------
 
 
-def _notifier(server: EmulatorServer) -> Notifier:
-    if server.emulator.notifier is None:
+def _notifier(emu: Emulator) -> Notifier:
+    if emu.notifier is None:
         raise ControlError(503, "Notification delivery is not available in this emulator.")
-    return server.emulator.notifier
+    return emu.notifier
 
 
 @route("GET", "/notifications")
-def notifications(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    emu = server.emulator
+def notifications(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     with emu.lock:
         events = list(emu.event_log)
     out: dict[str, Any] = {"events": events}
@@ -588,24 +577,24 @@ def notifications(server: EmulatorServer, body: Body, query: Query) -> dict[str,
 
 
 @route("POST", "/notifications/drain")
-def drain(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    notifier = server.emulator.notifier
+def drain(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    notifier = emu.notifier
     if notifier is None:
         return {"drained": True}
     return {"drained": notifier.drain(float(body.get("timeout", 5.0)))}
 
 
 @route("GET", "/sns/cert.pem")
-def sns_cert(server: EmulatorServer, body: Body, query: Query) -> tuple[int, str, str]:
-    return 200, "application/x-pem-file", _notifier(server).cert_pem()
+def sns_cert(emu: Emulator, body: Body, query: Query) -> tuple[int, str, str]:
+    return 200, "application/x-pem-file", _notifier(emu).cert_pem()
 
 
 @route("GET", "/sns/confirm")
-def sns_confirm(server: EmulatorServer, body: Body, query: Query) -> tuple[int, str, str]:
+def sns_confirm(emu: Emulator, body: Body, query: Query) -> tuple[int, str, str]:
     token = query.get("Token")
     if not token:
         raise ControlError(400, "Token is required.")
-    if not _notifier(server).confirm(token):
+    if not _notifier(emu).confirm(token):
         raise ControlError(404, "No pending subscription has this token.")
     xml = (
         '<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
@@ -616,9 +605,9 @@ def sns_confirm(server: EmulatorServer, body: Body, query: Query) -> tuple[int, 
 
 
 @route("GET", "/sns/unsubscribe")
-def sns_unsubscribe(server: EmulatorServer, body: Body, query: Query) -> tuple[int, str, str]:
+def sns_unsubscribe(emu: Emulator, body: Body, query: Query) -> tuple[int, str, str]:
     arn = query.get("SubscriptionArn")
-    if not arn or not _notifier(server).unsubscribe(arn):
+    if not arn or not _notifier(emu).unsubscribe(arn):
         raise ControlError(404, "No such subscription.")
     xml = (
         '<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
@@ -628,10 +617,10 @@ def sns_unsubscribe(server: EmulatorServer, body: Body, query: Query) -> tuple[i
 
 
 @route("POST", "/sns/subscriptions")
-def sns_subscribe(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    return _notifier(server).subscribe(topic_arn=body["TopicArn"], endpoint_url=body["Endpoint"])
+def sns_subscribe(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    return _notifier(emu).subscribe(topic_arn=body["TopicArn"], endpoint_url=body["Endpoint"])
 
 
 @route("GET", "/sns/subscriptions")
-def sns_subscriptions(server: EmulatorServer, body: Body, query: Query) -> dict[str, Any]:
-    return {"Subscriptions": _notifier(server).subscriptions(query.get("TopicArn"))}
+def sns_subscriptions(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
+    return {"Subscriptions": _notifier(emu).subscriptions(query.get("TopicArn"))}

@@ -234,6 +234,13 @@ def generate(
     spec: Mapping[str, Any] | None,
     params: Mapping[str, str] | None,
 ) -> str:
+    """The answer XML this worker submits for `question`.
+
+    The only failure expected here is the one `answering.generate_answer` documents: ``ValueError``
+    for a question it cannot read (CreateHIT validates questions, so only a question that bypassed
+    it, e.g. from a hand-edited state file, gets there); such a question gets a fallback answer.
+    Anything else is a bug in the generator and propagates.
+    """
     try:
         return answering.generate_answer(
             question,
@@ -244,13 +251,12 @@ def generate(
             layout_parameters=params or None,
             sloppy=worker.profile in SLOPPY,
         )
-    except Exception:
-        pass
-    return fallback_answer(truth, emu.crowd_rng.random() < worker.accuracy)
+    except ValueError:
+        return fallback_answer(truth, emu.crowd_rng.random() < worker.accuracy)
 
 
 def fallback_answer(truth: Mapping[str, Any] | None, correct: bool) -> str:
-    """Used when emulator.answering fails on a question, and for /populate's bulk answers."""
+    """Used when emulator.answering cannot read a question, and for /populate's bulk answers."""
     fields = dict(truth or {"answer": "answer"})
     parts = []
     for key, value in fields.items():

@@ -3,6 +3,7 @@
 Every API or control call runs inside `transaction()`: it takes the lock, fires every timer that is
 due on the emulated clock (expiry, abandonment, auto-approval, auto-disposal, crowd actions) in time
 order, runs the call, then hands the notification events it produced to the notifier outside the lock.
+A timer goes to the handler registered for its kind (`TIMER_HANDLERS`, `register_timer`, at the end).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from emulator import crowd, review_policies
 from emulator import requirements as reqs
@@ -227,43 +228,11 @@ class Emulator:
         heapq.heappush(self.state.timers, [when, self.state.next_seq(), kind, ref])
 
     def _fire(self, kind: str, ref: str, when: float) -> None:
-        state = self.state
-        if kind == "expire":
-            hit = state.hits.get(ref)
-            if hit and hit.status != DISPOSED and hit.expiration == when:
-                self._expired(hit)
-        elif kind == "deadline":
-            a = state.assignments.get(ref)
-            if a and a.status == ACCEPTED and a.deadline == when:
-                self.abandon(a)
-        elif kind == "autoapprove":
-            a = state.assignments.get(ref)
-            if a and a.status == SUBMITTED and a.auto_approval_time == when:
-                try:
-                    self.approve(a, None)
-                except RequestError:
-                    # Not enough funds: MTurk keeps the assignment pending; try again in an hour.
-                    a.auto_approval_time = when + 3600
-                    self.schedule(a.auto_approval_time, "autoapprove", a.assignment_id)
-        elif kind == "dispose":
-            hit = state.hits.get(ref)
-            if hit and hit.status != DISPOSED and hit.expiration + AUTO_DISPOSE_AFTER == when:
-                if hit.status in (REVIEWABLE, REVIEWING) and hit.n_submitted == 0:
-                    self.dispose(hit)
-                else:
-                    # Still has work under review: look again tomorrow.
-                    self.schedule(when + DAY, "dispose-retry", hit.hit_id)
-        elif kind == "dispose-retry":
-            hit = state.hits.get(ref)
-            if hit and hit.status != DISPOSED:
-                if hit.status in (REVIEWABLE, REVIEWING) and hit.n_submitted == 0:
-                    self.dispose(hit)
-                else:
-                    self.schedule(when + DAY, "dispose-retry", hit.hit_id)
-        elif kind == "worker":
-            worker = state.workers.get(ref)
-            if worker and worker.next_action == when:
-                crowd.act(self, worker)
+        handler = TIMER_HANDLERS.get(kind)
+        if handler is None:
+            log.warning("no handler for timer kind %r (ref %s); ignored", kind, ref)
+            return
+        handler(self, ref, when)
 
     # --- ids and tokens ------------------------------------------------------------------------------
 
@@ -776,3 +745,79 @@ class Emulator:
                         record["Error"] = str(exc)
                 with self.lock:
                     self.event_log.append(record)
+
+
+# --- timers ----------------------------------------------------------------------------------------
+#
+# Every timer in `state.timers` is [when, seq, kind, ref]; `Emulator.advance_to` hands each due one
+# to the handler registered for its kind. A handler checks that the timer is still current (the
+# object's time still equals `when`): rescheduling leaves the old timer in the heap.
+
+TimerHandler: TypeAlias = Callable[[Emulator, str, float], None]
+"""(emulator, the timer's ref (a HIT, assignment or worker id), the time it was due for) -> None"""
+
+TIMER_HANDLERS: dict[str, TimerHandler] = {}
+
+
+def register_timer(kind: str, handler: TimerHandler) -> None:
+    """Make `handler` fire the timers of this kind (one handler per kind)."""
+    if kind in TIMER_HANDLERS:
+        raise ValueError(f"timer kind {kind!r} already has a handler")
+    TIMER_HANDLERS[kind] = handler
+
+
+def _expire(emu: Emulator, ref: str, when: float) -> None:
+    hit = emu.state.hits.get(ref)
+    if hit and hit.status != DISPOSED and hit.expiration == when:
+        emu._expired(hit)
+
+
+def _deadline(emu: Emulator, ref: str, when: float) -> None:
+    a = emu.state.assignments.get(ref)
+    if a and a.status == ACCEPTED and a.deadline == when:
+        emu.abandon(a)
+
+
+def _autoapprove(emu: Emulator, ref: str, when: float) -> None:
+    a = emu.state.assignments.get(ref)
+    if a and a.status == SUBMITTED and a.auto_approval_time == when:
+        try:
+            emu.approve(a, None)
+        except RequestError:
+            # Not enough funds: MTurk keeps the assignment pending; try again in an hour.
+            a.auto_approval_time = when + 3600
+            emu.schedule(a.auto_approval_time, "autoapprove", a.assignment_id)
+
+
+def _dispose_or_retry(emu: Emulator, hit: HIT, when: float) -> None:
+    if hit.status in (REVIEWABLE, REVIEWING) and hit.n_submitted == 0:
+        emu.dispose(hit)
+    else:
+        # Still has work under review: look again tomorrow.
+        emu.schedule(when + DAY, "dispose-retry", hit.hit_id)
+
+
+def _dispose(emu: Emulator, ref: str, when: float) -> None:
+    hit = emu.state.hits.get(ref)
+    if hit and hit.status != DISPOSED and hit.expiration + AUTO_DISPOSE_AFTER == when:
+        _dispose_or_retry(emu, hit, when)
+
+
+def _dispose_retry(emu: Emulator, ref: str, when: float) -> None:
+    hit = emu.state.hits.get(ref)
+    if hit and hit.status != DISPOSED:
+        _dispose_or_retry(emu, hit, when)
+
+
+def _worker_action(emu: Emulator, ref: str, when: float) -> None:
+    worker = emu.state.workers.get(ref)
+    if worker and worker.next_action == when:
+        crowd.act(emu, worker)
+
+
+register_timer("expire", _expire)
+register_timer("deadline", _deadline)
+register_timer("autoapprove", _autoapprove)
+register_timer("dispose", _dispose)
+register_timer("dispose-retry", _dispose_retry)
+register_timer("worker", _worker_action)

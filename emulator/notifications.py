@@ -19,16 +19,12 @@ Delivery is at-least-once: failures (connection errors, non-2xx answers) are ret
 ``faults.reorder`` (read at every publish, so they can change at run time) drop a delivery, send it
 twice, or hold it back a little so that a later document overtakes it.
 
-Signatures follow AWS's documented algorithm exactly (string to sign built from Message, MessageId,
-Subject when present, Timestamp, TopicArn, Type, or for confirmations Message, MessageId,
-SubscribeURL, Timestamp, Token, TopicArn, Type; each as ``"Key\\nValue\\n"``; SignatureVersion 1 =
-SHA1withRSA, 2 = SHA256withRSA; PKCS#1 v1.5; base64) with a self-signed RSA 2048 certificate that
-the dashboard is configured to trust (it is published at ``cert_url`` by the core).
+Messages are signed as Amazon SNS signs them by :mod:`emulator.sns_signing` (the key and its
+self-signed certificate, which the core publishes at ``cert_url``).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import heapq
 import itertools
@@ -47,10 +43,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from emulator.sns_signing import (
+    Signer,
+    check_signature_version,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient  # stub-only package (dev extras)
@@ -59,28 +55,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "Amazon Simple Notification Service Agent"
 CONTENT_TYPE = "text/plain; charset=UTF-8"
-CERT_COMMON_NAME = "sns.emulator.local"
-
-NOTIFICATION_KEYS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
-CONFIRMATION_KEYS = (
-    "Message",
-    "MessageId",
-    "SubscribeURL",
-    "Timestamp",
-    "Token",
-    "TopicArn",
-    "Type",
-)
-_HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
-
 TRANSPORTS = ("SQS", "SNS", "Email")
-
-
-def string_to_sign(message: Mapping[str, Any]) -> bytes:
-    """The bytes AWS SNS signs for ``message`` (keys absent from the message are skipped)."""
-    keys = NOTIFICATION_KEYS if message.get("Type") == "Notification" else CONFIRMATION_KEYS
-    parts = [f"{key}\n{message[key]}\n" for key in keys if message.get(key) is not None]
-    return "".join(parts).encode("utf-8")
 
 
 def _iso_millis(moment: dt.datetime) -> str:
@@ -143,36 +118,6 @@ def build_event_document(
     return document
 
 
-def generate_certificate(common_name: str = CERT_COMMON_NAME) -> tuple[str, str]:
-    """A fresh RSA 2048 key and a self-signed certificate for it, as (key_pem, cert_pem)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "MTurk emulator (offline SNS)"),
-        ]
-    )
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode("ascii")
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
 @dataclass(order=True)
 class _Job:
     due: float
@@ -210,8 +155,7 @@ class Notifier:
         sqs_credentials: tuple[str, str] = ("testing", "testing"),
         log_size: int = 1000,
     ) -> None:
-        if str(signature_version) not in _HASHES:
-            raise ValueError("signature_version must be '1' or '2'.")
+        check_signature_version(signature_version)
         self._rng = rng
         self.cert_url = cert_url
         self.confirm_base_url = confirm_base_url.rstrip("/")
@@ -248,7 +192,7 @@ class Notifier:
             ),
             0,
         )
-        self._set_keys(key_pem, cert_pem)
+        self._signer = Signer(key_pem, cert_pem)
         self._started_signature_version = self.signature_version
         # One opener without proxies: subscriber URLs are local, and an environment proxy must not
         # intercept or log signed deliveries.
@@ -260,46 +204,21 @@ class Notifier:
         for thread in self._threads:
             thread.start()
 
-    # -- keys -------------------------------------------------------------------------------
-
-    def _set_keys(self, key_pem: str | None, cert_pem: str | None) -> None:
-        if bool(key_pem) != bool(cert_pem):
-            raise ValueError("Pass both key_pem and cert_pem, or neither.")
-        if not key_pem:
-            key_pem, cert_pem = generate_certificate()
-        assert cert_pem is not None
-        key = serialization.load_pem_private_key(key_pem.encode("ascii"), password=None)
-        cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("The SNS signing key must be an RSA key.")
-        public_key = cert.public_key()
-        if (
-            not isinstance(public_key, rsa.RSAPublicKey)
-            or public_key.public_numbers() != key.public_key().public_numbers()
-        ):
-            raise ValueError("The certificate does not belong to the signing key.")
-        self._key = key
-        self._key_pem = key_pem
-        self._cert_pem = cert_pem
+    # -- keys (held and used by emulator.sns_signing.Signer) ---------------------------------
 
     def key_pem(self) -> str:
         """The PEM (PKCS#8, unencrypted) of the signing key, for the core to persist."""
-        return self._key_pem
+        return self._signer.key_pem
 
     def cert_pem(self) -> str:
         """The PEM of the self-signed certificate the core serves at ``cert_url``."""
-        return self._cert_pem
+        return self._signer.cert_pem
 
     def sign(self, message: dict[str, Any], signature_version: str | None = None) -> dict[str, Any]:
         """Set SignatureVersion, Signature and SigningCertURL on ``message`` (returned too)."""
-        version = str(signature_version or self.signature_version)
-        if version not in _HASHES:
-            raise ValueError("signature_version must be '1' or '2'.")
-        message["SignatureVersion"] = version
-        signature = self._key.sign(string_to_sign(message), padding.PKCS1v15(), _HASHES[version]())
-        message["Signature"] = base64.b64encode(signature).decode("ascii")
-        message["SigningCertURL"] = self.cert_url
-        return message
+        return self._signer.sign(
+            message, signature_version or self.signature_version, self.cert_url
+        )
 
     # -- publishing -------------------------------------------------------------------------
 
@@ -435,9 +354,7 @@ class Notifier:
         parts = urlsplit(endpoint_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"Endpoint must be an http(s) URL, not {endpoint_url!r}.")
-        version = str(signature_version) if signature_version else None
-        if version is not None and version not in _HASHES:
-            raise ValueError("signature_version must be '1' or '2'.")
+        version = check_signature_version(signature_version) if signature_version else None
         with self._cond:
             sub = next(
                 (
@@ -761,8 +678,8 @@ class Notifier:
         with self._cond:
             return {
                 "version": 1,
-                "key_pem": self._key_pem,
-                "cert_pem": self._cert_pem,
+                "key_pem": self._signer.key_pem,
+                "cert_pem": self._signer.cert_pem,
                 "signature_version": self.signature_version,
                 "subscriptions": [dict(sub) for sub in self._subscriptions.values()],
             }
@@ -771,7 +688,7 @@ class Notifier:
         """Load a :meth:`snapshot` (replaces key, certificate and subscriptions)."""
         with self._cond:
             if data.get("key_pem") and data.get("cert_pem"):
-                self._set_keys(data["key_pem"], data["cert_pem"])
+                self._signer = Signer(data["key_pem"], data["cert_pem"])
             if data.get("signature_version"):
                 self.signature_version = str(data["signature_version"])
             self._subscriptions = {
@@ -814,6 +731,4 @@ def _destination(payload: Mapping[str, Any]) -> str:
 __all__ = [
     "Notifier",
     "build_event_document",
-    "generate_certificate",
-    "string_to_sign",
 ]

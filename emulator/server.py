@@ -139,8 +139,9 @@ class Handler(BaseHTTPRequestHandler):
         self._control("DELETE")
 
     def _control(self, method: str) -> None:
+        app = self.server.app
         status, content_type, body = control.handle(
-            self.server.app, method, self.path, self._body()
+            app.emulator, method, self.path, self._body(), state_path=app.state_path
         )
         self.send_bytes(status, content_type, body)
 

@@ -11,15 +11,8 @@ import statistics
 import defusedxml.ElementTree as SafeET
 import pytest
 
-from emulator.answering import (
-    ANSWERS_NS,
-    FieldSpec,
-    answers_to_xml,
-    describe_fields,
-    generate_answer,
-    parse_answers,
-    validate_question,
-)
+from emulator.answer_xml import ANSWERS_NS, answers_to_xml, read_answers
+from emulator.answering import FieldSpec, describe_fields, generate_answer, validate_question
 
 BASE = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
 QF_NS = BASE + "2017-11-06/QuestionForm.xsd"
@@ -207,7 +200,7 @@ def test_generated_answers_match_the_plain_form() -> None:
     rng = random.Random(2026)
     seen_agree = set()
     for _ in range(50):
-        answers = parse_answers(generate_answer(SIMPLE_FORM, rng=rng, accuracy=0.9))
+        answers = read_answers(generate_answer(SIMPLE_FORM, rng=rng, accuracy=0.9))
         # Only posted fields; hidden and reserved ones are not (no assignment id was given).
         assert set(answers) <= {"color", "agree", "comment"}
         assert answers["color"] in {"red", "green", "blue"}
@@ -219,7 +212,7 @@ def test_generated_answers_match_the_plain_form() -> None:
 
 def test_assignment_id_is_posted_when_known() -> None:
     xml = generate_answer(SIMPLE_FORM, rng=random.Random(1), accuracy=1.0, assignment_id="3ASSIGN")
-    answers = parse_answers(xml)
+    answers = read_answers(xml)
     assert answers["assignmentId"] == "3ASSIGN"
     assert "hitId" not in answers
 
@@ -228,7 +221,7 @@ def test_accuracy_against_ground_truth_is_close_to_the_configured_rate() -> None
     rng = random.Random(42)
     truth = {"color": "blue", "comment": "a red bicycle"}
     samples = [
-        parse_answers(generate_answer(SIMPLE_FORM, rng=rng, accuracy=0.8, ground_truth=truth))
+        read_answers(generate_answer(SIMPLE_FORM, rng=rng, accuracy=0.8, ground_truth=truth))
         for _ in range(400)
     ]
     colour_rate = statistics.mean(s["color"] == "blue" for s in samples)
@@ -246,7 +239,7 @@ def test_accuracy_against_ground_truth_is_close_to_the_configured_rate() -> None
 def test_accuracy_extremes(accuracy: float, expected: float) -> None:
     rng = random.Random(3)
     answers = [
-        parse_answers(
+        read_answers(
             generate_answer(SIMPLE_FORM, rng=rng, accuracy=accuracy, ground_truth={"color": "red"})
         )
         for _ in range(60)
@@ -294,7 +287,7 @@ def test_select_textarea_number_and_checkbox_group() -> None:
     }
     rng = random.Random(8)
     for _ in range(100):
-        answers = parse_answers(generate_answer(question, rng=rng, accuracy=0.9))
+        answers = read_answers(generate_answer(question, rng=rng, accuracy=0.9))
         assert answers["size"] in {"s", "Medium"}
         assert answers["toppings"] and set(answers["toppings"].split("|")) <= {"ham", "egg", "kale"}
         assert 5 <= len(answers["notes"]) <= 80
@@ -304,7 +297,7 @@ def test_select_textarea_number_and_checkbox_group() -> None:
         if "pets" in answers:
             assert set(answers["pets"].split("|")) <= {"cat", "dog"}
     truth = {"pets": ["cat", "dog"], "toppings": "egg|kale"}
-    answers = parse_answers(generate_answer(question, rng=rng, accuracy=1.0, ground_truth=truth))
+    answers = read_answers(generate_answer(question, rng=rng, accuracy=1.0, ground_truth=truth))
     assert answers["pets"] == "cat|dog" and answers["toppings"] == "egg|kale"
 
 
@@ -314,7 +307,7 @@ def test_layout_parameters_fill_placeholders() -> None:
     )
     params = {"field": "is_cat", "yes": "yes"}
     assert describe_fields(question, layout_parameters=params)[0].options == ["yes", "no"]
-    answers = parse_answers(
+    answers = read_answers(
         generate_answer(
             question,
             rng=random.Random(1),
@@ -330,10 +323,10 @@ def test_sloppy_workers_write_less_and_skip_optional_fields() -> None:
     question = html_question('<form><textarea name="story"></textarea><input name="nick"></form>')
     careful_rng, sloppy_rng = random.Random(5), random.Random(5)
     careful = [
-        parse_answers(generate_answer(question, rng=careful_rng, accuracy=1)) for _ in range(100)
+        read_answers(generate_answer(question, rng=careful_rng, accuracy=1)) for _ in range(100)
     ]
     sloppy = [
-        parse_answers(generate_answer(question, rng=sloppy_rng, accuracy=1, sloppy=True))
+        read_answers(generate_answer(question, rng=sloppy_rng, accuracy=1, sloppy=True))
         for _ in range(100)
     ]
     assert (
@@ -350,7 +343,7 @@ def test_sloppy_workers_write_less_and_skip_optional_fields() -> None:
 def test_crowd_form_posts_one_task_answers_json_array() -> None:
     rng = random.Random(77)
     for _ in range(50):
-        answers = parse_answers(generate_answer(CROWD_FORM, rng=rng, accuracy=0.9))
+        answers = read_answers(generate_answer(CROWD_FORM, rng=rng, accuracy=0.9))
         assert list(answers) == ["taskAnswers"]
         payload = json.loads(answers["taskAnswers"])
         assert isinstance(payload, list) and len(payload) == 1
@@ -383,7 +376,7 @@ def test_crowd_classifier_accuracy() -> None:
     rng = random.Random(9)
     labels = [
         json.loads(
-            parse_answers(
+            read_answers(
                 generate_answer(
                     CROWD_FORM, rng=rng, accuracy=0.6, ground_truth={"sentiment": "Positive"}
                 )
@@ -457,7 +450,7 @@ def test_describe_fields_of_a_question_form() -> None:
 def test_question_form_answers_respect_constraints(sloppy: bool) -> None:
     rng = random.Random(31)
     for _ in range(150):
-        answers = parse_answers(
+        answers = read_answers(
             generate_answer(CONSTRAINED_FORM, rng=rng, accuracy=0.9, sloppy=sloppy)
         )
         assert re.fullmatch(r"[1-9]\d\d", answers["nextmove"])
@@ -486,7 +479,7 @@ def test_question_form_ground_truth_on_selections_and_numbers() -> None:
     rng = random.Random(12)
     truth = {"likely": "unsure", "fruits": ["pears", "plums"], "nextmove": "555"}
     samples = [
-        parse_answers(generate_answer(CONSTRAINED_FORM, rng=rng, accuracy=0.75, ground_truth=truth))
+        read_answers(generate_answer(CONSTRAINED_FORM, rng=rng, accuracy=0.75, ground_truth=truth))
         for _ in range(400)
     ]
     assert abs(statistics.mean(s["likely"] == ["unsure"] for s in samples) - 0.75) < 0.07
@@ -507,7 +500,7 @@ EXTERNAL = (
 
 
 def test_external_question_without_spec_answers_one_free_text_field() -> None:
-    answers = parse_answers(generate_answer(EXTERNAL, rng=random.Random(1), accuracy=1.0))
+    answers = read_answers(generate_answer(EXTERNAL, rng=random.Random(1), accuracy=1.0))
     assert list(answers) == ["answer"] and answers["answer"].strip()
     assert describe_fields(EXTERNAL) == []
 
@@ -523,7 +516,7 @@ def test_external_question_and_layout_answers_follow_the_spec() -> None:
     rng = random.Random(6)
     for question in (EXTERNAL, ""):  # "" = a HIT created from a layout
         samples = [
-            parse_answers(
+            read_answers(
                 generate_answer(
                     question, rng=rng, accuracy=0.8, answer_spec=spec, ground_truth={"label": "dog"}
                 )
@@ -557,30 +550,30 @@ def test_answers_to_xml_escapes_hostile_answers_and_round_trips() -> None:
     assert xml.isascii()
     assert "<script" not in xml and "<evil" not in xml and "<b>" not in xml
     assert xml.startswith('<?xml version="1.0" encoding="ASCII"?>')
-    assert parse_answers(xml) == answers
+    assert read_answers(xml) == answers
 
 
 def test_answers_to_xml_drops_characters_xml_cannot_carry() -> None:
     xml = answers_to_xml({"q": "bell\x07null\x00ok\ufffe"})
-    assert parse_answers(xml) == {"q": "bellnullok"}
+    assert read_answers(xml) == {"q": "bellnullok"}
 
 
 def test_generated_answers_with_hostile_ground_truth_stay_well_formed() -> None:
     truth = {"comment": HOSTILE[0], "color": "red"}
     xml = generate_answer(SIMPLE_FORM, rng=random.Random(1), accuracy=1.0, ground_truth=truth)
-    assert parse_answers(xml)["comment"] == HOSTILE[0]
+    assert read_answers(xml)["comment"] == HOSTILE[0]
     crowd_truth = {"city": HOSTILE[2]}
     crowd_xml = generate_answer(
         CROWD_FORM, rng=random.Random(1), accuracy=1.0, ground_truth=crowd_truth
     )
-    assert json.loads(parse_answers(crowd_xml)["taskAnswers"])[0]["city"] == HOSTILE[2]
+    assert json.loads(read_answers(crowd_xml)["taskAnswers"])[0]["city"] == HOSTILE[2]
 
 
-def test_parse_answers_rejects_other_documents() -> None:
+def test_read_answers_rejects_other_documents() -> None:
     with pytest.raises(ValueError):
-        parse_answers("<NotAnswers/>")
+        read_answers("<NotAnswers/>")
     with pytest.raises(ValueError):
-        parse_answers("<QuestionFormAnswers>")
+        read_answers("<QuestionFormAnswers>")
 
 
 def test_crowd_attribute_spellings_and_radio_truth_by_button_name() -> None:
@@ -602,7 +595,7 @@ def test_crowd_attribute_spellings_and_radio_truth_by_button_name() -> None:
     rng = random.Random(21)
     for _ in range(50):
         obj = json.loads(
-            parse_answers(
+            read_answers(
                 generate_answer(question, rng=rng, accuracy=1.0, ground_truth={"right": True})
             )["taskAnswers"]
         )[0]

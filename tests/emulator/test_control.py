@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from emulator import control, persistence
+from emulator.engine import Emulator
 from emulator.testing import ControlError
 from tests.emulator.helpers import create_hit, work
 
@@ -119,3 +123,16 @@ def test_index_crowd_mix_and_worker_qualifications(emu, mturk):
     emu.control.add_worker(WorkerId="ATRAINED", profile="careful", qualifications={qtid: 42})
     score = mturk.get_qualification_score(QualificationTypeId=qtid, WorkerId="ATRAINED")
     assert score["Qualification"]["IntegerValue"] == 42
+
+
+def test_control_handlers_need_only_an_emulator(tmp_path):
+    # No HTTP server: handle() takes the emulator, and where to snapshot when there is a state file.
+    emu = Emulator(seed=5)
+    status, _, body = control.handle(emu, "GET", "/_emulator/health", b"")
+    assert status == 200 and json.loads(body)["endpoint_url"] == emu.base_url
+    status, _, body = control.handle(emu, "POST", "/_emulator/snapshot", b"")
+    assert status == 400 and "--state" in json.loads(body)["error"]
+    path = tmp_path / "state.json"
+    status, _, body = control.handle(emu, "POST", "/_emulator/snapshot", b"", state_path=str(path))
+    assert status == 200 and json.loads(body)["path"] == str(path)
+    assert persistence.load(str(path)) is not None

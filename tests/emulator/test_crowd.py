@@ -3,6 +3,10 @@ answers (from emulator.answering), returns or walks away; deterministic for a se
 
 from __future__ import annotations
 
+import pytest
+
+from emulator import answering, crowd
+from emulator.engine import Emulator
 from emulator.testing import run_emulator
 from tests.emulator.helpers import QUESTION_FORM, create_hit
 
@@ -137,3 +141,22 @@ def test_crowd_takes_qualification_tests(emu, mturk):
     ]
     assert scored, "some workers should have taken the test"
     assert {q["IntegerValue"] for q in scored} <= {0, 100}
+
+
+def test_a_bug_in_the_answer_generator_surfaces_instead_of_a_fallback_answer(monkeypatch):
+    emu = Emulator(seed=3)
+    worker = crowd.make_worker(emu, {"profile": "careful"})
+
+    def broken(*args, **kwargs):
+        raise KeyError("a generator bug")
+
+    monkeypatch.setattr(answering, "generate_answer", broken)
+    with pytest.raises(KeyError, match="a generator bug"):
+        crowd.generate(emu, QUESTION_FORM, worker, {"fruit": "apples"}, None, None)
+
+
+def test_an_unreadable_question_still_gets_the_fallback_answer():
+    emu = Emulator(seed=3)
+    worker = crowd.make_worker(emu, {"profile": "careful"})
+    xml = crowd.generate(emu, "<NotAQuestion/>", worker, {"fruit": "apples"}, None, None)
+    assert "<QuestionIdentifier>fruit</QuestionIdentifier>" in xml

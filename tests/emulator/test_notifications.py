@@ -23,7 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from emulator.notifications import Notifier, generate_certificate
+from emulator.notifications import Notifier
+from emulator.sns_signing import generate_certificate
 from tests.vectors import SNS_VECTORS
 
 VECTORS = SNS_VECTORS

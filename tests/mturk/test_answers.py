@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import random
 
-from emulator.answering import answers_to_xml, generate_answer
+from emulator.answer_xml import answers_to_xml
+from emulator.answering import generate_answer
 from mturk.answers import (
     external_url,
     frame_height,

@@ -282,7 +282,7 @@ def test_emulator_signed_messages_verify_with_the_trusted_certificate(
 
 
 def test_another_certificate_does_not_verify_emulator_messages(notifier):
-    from emulator.notifications import generate_certificate
+    from emulator.sns_signing import generate_certificate
 
     message = notifier.sign(_emulator_message("Notification"))
     _, other_cert = generate_certificate()
@@ -291,7 +291,7 @@ def test_another_certificate_does_not_verify_emulator_messages(notifier):
 
 
 def test_string_to_sign_matches_the_emulator():
-    from emulator.notifications import string_to_sign as emulator_string_to_sign
+    from emulator.sns_signing import string_to_sign as emulator_string_to_sign
 
     for kind, subject in [
         ("Notification", "s"),
