@@ -10,9 +10,8 @@ from urllib.parse import urlsplit
 
 from dashboard.enums import AuditOutcome, Environment
 from dashboard.models import RequesterAccount
-from dashboard.services import record_audit_event
+from dashboard.services import audited_mturk_call, record_audit_event
 from hits.models import HITType
-from mturk.errors import MTurkError
 from mturk.fetch import fetch, url_problem
 from mturk.gateway import MTurkGateway
 from mturk.sns import canonical_certificate_pem
@@ -71,7 +70,13 @@ def configure_hit_type(
         "event_types": event_types,
         "active": active,
     }
-    try:
+    with audited_mturk_call(
+        action="notifications.configure",
+        account=account,
+        actor=actor,
+        target_ids={"hit_type": hit_type.hit_type_id},
+        parameters=parameters,
+    ):
         gateway.update_notification_settings(
             hit_type_id=hit_type.hit_type_id,
             destination=destination,
@@ -79,18 +84,6 @@ def configure_hit_type(
             event_types=event_types,
             active=active,
         )
-    except MTurkError as exc:
-        record_audit_event(
-            action="notifications.configure",
-            outcome=AuditOutcome.FAILED,
-            actor=actor,
-            account=account,
-            target_ids={"hit_type": hit_type.hit_type_id},
-            parameters=parameters,
-            error=str(exc),
-            mturk_request_id=exc.request_id or "",
-        )
-        raise
     hit_type.notification_transport = transport
     hit_type.notification_destination = destination
     hit_type.notification_event_types = event_types
@@ -104,14 +97,6 @@ def configure_hit_type(
             "updated_at",
         ]
     )
-    record_audit_event(
-        action="notifications.configure",
-        outcome=AuditOutcome.SUCCEEDED,
-        actor=actor,
-        account=account,
-        target_ids={"hit_type": hit_type.hit_type_id},
-        parameters=parameters,
-    )
 
 
 def send_test_event(
@@ -119,29 +104,14 @@ def send_test_event(
 ) -> None:
     destination = destination_for(account, transport)
     parameters = {"transport": transport, "destination": destination, "event_type": event_type}
-    try:
+    with audited_mturk_call(
+        action="notifications.test", account=account, actor=actor, parameters=parameters
+    ):
         gateway.send_test_event_notification(
             destination=destination,
             transport=transport_named(transport),
             test_event_type=event_type,
         )
-    except MTurkError as exc:
-        record_audit_event(
-            action="notifications.test",
-            outcome=AuditOutcome.FAILED,
-            actor=actor,
-            account=account,
-            parameters=parameters,
-            error=str(exc),
-        )
-        raise
-    record_audit_event(
-        action="notifications.test",
-        outcome=AuditOutcome.SUCCEEDED,
-        actor=actor,
-        account=account,
-        parameters=parameters,
-    )
 
 
 # The emulator's answers are small; anything bigger or slower is not the emulator.
