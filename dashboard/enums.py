@@ -65,6 +65,11 @@ class JobKind(models.TextChoices):
     NOTIFICATIONS_TEST = "notifications.test", "Send a test notification"
     REVIEW_DECIDE = "review.decide", "Send review decisions"
     DEMO_PUBLISH = "demo.publish", "Publish the demo study"
+    BONUS_PAY = "bonus.pay", "Pay bonuses"
+    WORKER_BLOCK = "worker.block", "Block or unblock workers"
+    WORKER_MESSAGE = "worker.message", "Message workers"
+    QUALIFICATION_GRANT = "qualification.grant", "Grant or revoke qualifications"
+    STUDY_GROUP_EXCLUDE = "study_group.exclude", "Exclude a study group's workers"
 
 
 class IntentState(models.TextChoices):

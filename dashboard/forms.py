@@ -53,6 +53,7 @@ class RequesterAccountForm(forms.ModelForm):
             "sns_topic_arn",
             "sns_trusted_certificate",
             "is_active",
+            "bonus_run_cap",
         ]
         labels = {"endpoint_url": "Endpoint URL"}
         widgets = {"sns_trusted_certificate": forms.Textarea(attrs={"rows": 4})}

@@ -94,6 +94,15 @@ class RequesterAccount(models.Model):
         validators=[MinValueValidator(0.1), MaxValueValidator(1000)],
         help_text="MTurk calls per second across all workers; blank for the MTURK_RATE_LIMIT_PER_SECOND setting.",
     )
+    bonus_run_cap = models.DecimalField(
+        "spending cap per bonus run",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="The most one bonus run (a file or a selection) may cost, MTurk's fee included, in US dollars; blank for no cap.",
+    )
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

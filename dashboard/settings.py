@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "hits.apps.HitsConfig",
     "workers.apps.WorkersConfig",
     "qualifications.apps.QualificationsConfig",
+    "people.apps.PeopleConfig",
     "mirror.apps.MirrorConfig",
     "console.apps.ConsoleConfig",
 ]

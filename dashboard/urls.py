@@ -35,5 +35,6 @@ urlpatterns = [
     path("a/<slug:slug>/jobs/", views.job_list, name="job-list"),
     path("a/<slug:slug>/jobs/<int:pk>/", views.job_detail, name="job-detail"),
     path("a/<slug:slug>/", include("hits.urls")),
+    path("a/<slug:slug>/", include("people.urls")),
     path("", include("hits.preview_urls")),
 ]

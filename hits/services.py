@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from dashboard import intents
@@ -328,11 +328,6 @@ def execute_decision(
         )
 
     return intents.audited_call(decision, send, on_success=apply)
-
-
-def job_decision_counts(job: Job) -> dict[str, int]:
-    rows = Decision.objects.filter(job=job).values("state").annotate(n=Count("pk"))
-    return {row["state"]: row["n"] for row in rows}
 
 
 def open_decisions(queryset: QuerySet[Decision]) -> QuerySet[Decision]:

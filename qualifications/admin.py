@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from dashboard.admin import MirrorAdmin
-from qualifications.models import Qualification, QualificationRequest, QualificationType
+from dashboard.admin import MirrorAdmin, RecordAdmin
+from qualifications.models import (
+    Qualification,
+    QualificationGrant,
+    QualificationRequest,
+    QualificationType,
+)
 
 
 @admin.register(QualificationType)
@@ -32,3 +37,10 @@ class QualificationRequestAdmin(MirrorAdmin):
     list_display = ["qualification_request_id", "worker_id", "qualification_type", "submit_time"]
     list_filter = ["account"]
     search_fields = ["worker_id", "qualification_request_id"]
+
+
+@admin.register(QualificationGrant)
+class QualificationGrantAdmin(RecordAdmin):
+    list_display = ["worker_id", "action", "qualification_type", "integer_value", "state"]
+    list_filter = ["account", "action", "state"]
+    search_fields = ["worker_id"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
 
-from dashboard.models import RequesterAccount
+from django.db import models
+from django.db.models import Q
+
+from dashboard.models import Intent, RequesterAccount
+from qualifications.enums import GrantAction, LabPurpose
 
 
 class QualificationType(models.Model):
@@ -23,6 +27,11 @@ class QualificationType(models.Model):
     test = models.TextField(blank=True)
     answer_key = models.TextField(blank=True)
     test_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Ours, not MTurk's (the sync leaves it alone): set when the dashboard made the type for a job
+    # of its own, e.g. the lab's soft-block list.
+    lab_purpose = models.CharField(
+        max_length=20, choices=LabPurpose.choices, blank=True, default=LabPurpose.NONE
+    )
     created_at_mturk = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
 
@@ -91,3 +100,57 @@ class QualificationRequest(models.Model):
 
     def __str__(self) -> str:
         return self.qualification_request_id
+
+
+class QualificationGrant(Intent):
+    """Giving a worker a qualification (or a new value), or taking it away: an intent (see
+    dashboard.intents), sent once with AssociateQualificationWithWorker or
+    DisassociateQualificationFromWorker. Both calls are idempotent at MTurk (associating again sets
+    the same value; revoking what a worker no longer holds is confirmed with GetQualificationScore),
+    so a row resent after a crash changes nothing twice."""
+
+    qualification_type = models.ForeignKey(
+        QualificationType, on_delete=models.CASCADE, related_name="grants"
+    )
+    worker_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=10, choices=GrantAction.choices)
+    integer_value = models.IntegerField(null=True, blank=True)
+    send_notification = models.BooleanField(default=False)
+    # Shown to the worker when revoking; for a grant, why the lab gave it (kept for the audit log).
+    reason = models.TextField(blank=True)
+
+    execute_task = "qualifications.execute_grant"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One change in flight per worker and type: two clicks or two jobs cannot race.
+            models.UniqueConstraint(
+                fields=["qualification_type", "worker_id"],
+                condition=Q(state__in=["pending", "sending"]),
+                name="one_open_grant_per_worker_and_type",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["job", "state"]),
+            models.Index(fields=["account", "worker_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.qualification_type_id} to {self.worker_id} [{self.state}]"
+
+    def audit_action(self) -> str:
+        return f"qualification.{self.action}"
+
+    def audit_targets(self) -> dict[str, str]:
+        return {
+            "qualification_type": self.qualification_type.qualification_type_id,
+            "worker": self.worker_id,
+        }
+
+    def audit_parameters(self) -> dict[str, Any]:
+        return {
+            "value": self.integer_value,
+            "send_notification": self.send_notification,
+            "reason": self.reason,
+        }

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    """What the lab does with the workers it meets: the worker directory, bonuses, blocks,
+    messages and study groups. Above `hits` (it reads work across studies); `workers` below it is
+    the mirror of what MTurk says about workers."""
+
+    name = "people"
+    default_auto_field = "django.db.models.BigAutoField"

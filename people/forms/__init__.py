@@ -1,0 +1,1 @@
+"""Forms of the people pages, one module per feature."""

@@ -1,0 +1,1 @@
+"""Job handlers (dashboard.jobs) of the people app, registered in PeopleConfig.ready()."""
