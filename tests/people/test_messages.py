@@ -23,6 +23,7 @@ from people.models import Message, MessageRecipient, MessageTemplate
 from people.services import messaging
 from people.tasks.messages import task_send_message
 from tests.factories import AssignmentFactory, HITTypeFactory
+from tests.htmlcheck import as_post, form_data, nested_forms
 
 # --- helpers ---------------------------------------------------------------------------------------
 
@@ -500,9 +501,13 @@ def post_preview(client, account, **data):
     return client.post(url("message-compose", account), {"subject": "", "body": "", **data})
 
 
-def confirm_fields(preview) -> dict[str, str]:
-    form = preview.context["send_form"]
-    return {name: "" if value is None else str(value) for name, value in form.initial.items()}
+def confirm_fields(preview) -> dict[str, list[str]]:
+    """What the preview's confirmation form sends, read from the page as a browser would."""
+    page = preview.content.decode()
+    assert nested_forms(page) == []
+    account = preview.context["account"]
+    fields, _buttons = form_data(page, action=url("message-send", account))
+    return as_post(fields)
 
 
 @pytest.mark.django_db
@@ -515,8 +520,13 @@ def test_compose_preview_confirm_sends_through_a_job(
         account=emulator_account, name="Thanks", subject="Thanks, {worker_id}", body="Well done."
     )
 
+    # A textarea posts its line breaks as CRLF; the page and its token must agree on them.
     preview = post_preview(
-        lab_admin_client, emulator_account, worker_ids="\n".join(workers), template=template.pk
+        lab_admin_client,
+        emulator_account,
+        worker_ids="\r\n".join(workers),
+        template=template.pk,
+        body="Well done.\r\nSee you soon.",
     )
 
     assert preview.status_code == 200
@@ -537,8 +547,8 @@ def test_compose_preview_confirm_sends_through_a_job(
     assert Job.objects.count() == 1 and Message.objects.count() == 3
 
     assert run_job(job_id=job.pk) == JobState.SUCCEEDED
-    assert sorted((m["WorkerId"], m["Subject"]) for m in delivered(control)) == [
-        (w, f"Thanks, {w}") for w in workers
+    assert sorted((m["WorkerId"], m["Subject"], m["MessageText"]) for m in delivered(control)) == [
+        (w, f"Thanks, {w}", "Well done.\nSee you soon.") for w in workers
     ]
 
     history = lab_admin_client.get(url("message-list", emulator_account)).content.decode()
