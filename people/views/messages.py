@@ -129,6 +129,13 @@ def compose(request: DashboardRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug, Action.MANAGE_WORKERS)
     if request.method == "GET":
         return _compose_page(request, account, ComposeForm(account=account))
+    if "edit" in request.POST:
+        # Back from the preview to change the message: the form again, filled in, nothing checked.
+        initial = {
+            name: request.POST.get(name, "")
+            for name in ("worker_ids", "subject", "body", "template", "study")
+        }
+        return _compose_page(request, account, ComposeForm(account=account, initial=initial))
     form = ComposeForm(request.POST, request.FILES, account=account)
     if not form.is_valid():
         return _compose_page(request, account, form)
@@ -195,6 +202,14 @@ def _preview(
         "calls": len(plan.calls),
         "batch_size": NOTIFY_MAX_WORKERS,
         "confirm_error": confirm_error,
+        # For the preview's "Change" form, which posts them back to the compose form.
+        "edit_fields": [
+            ("worker_ids", "\n".join(workers)),
+            ("subject", subject),
+            ("body", body),
+            ("template", str(template.pk) if template else ""),
+            ("study", str(study.pk) if study else ""),
+        ],
     }
     if plan.ok:
         binding = messaging.confirmation_binding(

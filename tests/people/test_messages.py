@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -710,3 +711,51 @@ def test_the_history_fragment_is_the_table_only(staff_client, account):
 
     page = response.content.decode()
     assert response.status_code == 200 and 'id="message-table"' in page and "<html" not in page
+
+
+@pytest.mark.django_db
+def test_the_worker_page_include_shows_each_message_and_outcome(emulator_account, fresh_emulator):
+    send_now(emulator_account, ["ASTRANGER00001"], subject="Are you there?")
+
+    html = render_to_string(
+        "people/includes/worker_messages.html",
+        {"worker_messages": messaging.messages_for_worker(emulator_account, "ASTRANGER00001")},
+    )
+
+    assert "Are you there?" in html and "Hard failure" in html
+    assert "has not done work for this requester" in html
+
+
+@pytest.mark.django_db
+def test_a_malformed_worker_id_in_the_address_is_not_found(lab_admin_client, account):
+    response = lab_admin_client.get(url("worker-message", account, worker_id="not-a-worker"))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_change_from_the_preview_shows_the_form_filled_in(lab_admin_client, account):
+    study = HITTypeFactory(account=account)
+    preview = post_preview(
+        lab_admin_client,
+        account,
+        worker_ids="AWORKER0000001 AWORKER0000002",
+        subject="Hi {worker_id}" + "!" * 190,
+        body="Hello",
+        study=study.pk,
+    )
+    assert "send_form" not in preview.context  # the subject is too long once rendered
+    fields, buttons = form_data(preview.content.decode(), form_id="edit-form")
+
+    response = lab_admin_client.post(
+        url("message-compose", account), as_post(fields + [("edit", "1")])
+    )
+
+    form = response.context["form"]
+    assert response.status_code == 200 and not form.is_bound
+    assert (form.initial["worker_ids"], form.initial["subject"], form.initial["study"]) == (
+        "AWORKER0000001\nAWORKER0000002",
+        "Hi {worker_id}" + "!" * 190,
+        str(study.pk),
+    )
+    assert not Message.objects.exists()
