@@ -274,6 +274,7 @@ def plan_messages(
     values = {"study_title": study.title if study else "", "account_name": account.name}
     groups: dict[tuple[str, str], list[str]] = {}
     too_long: list[str] = []
+    too_long_count = 0
     for worker_id in ids:
         each = {**values, "worker_id": worker_id}
         rendered = (render(subject, each).strip(), render(body, each).strip())
@@ -281,12 +282,15 @@ def plan_messages(
             plan.previews.append((worker_id, *rendered))
         problem = _length_problem(*rendered)
         if problem:
+            too_long_count += 1
             if len(too_long) < 20:
                 too_long.append(f"{worker_id}: {problem}")
             continue
         groups.setdefault(rendered, []).append(worker_id)
     if too_long:
         plan.problems += too_long
+        if too_long_count > len(too_long):
+            plan.problems.append(f"… and {too_long_count - len(too_long)} more workers.")
         return plan
     for (rendered_subject, text), members in groups.items():
         for start in range(0, len(members), NOTIFY_MAX_WORKERS):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.enums import AuditOutcome, IntentState, JobState
+from dashboard.intents import MAX_ATTEMPTS
 from dashboard.jobs import run_job
 from dashboard.models import AuditEvent, Job
 from dashboard.mturk_access import gateway_for
@@ -759,3 +760,38 @@ def test_change_from_the_preview_shows_the_form_filled_in(lab_admin_client, acco
         str(study.pk),
     )
     assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_message_the_job_gives_up_reads_not_sent_for_its_workers(
+    emulator_account, fresh_emulator
+):
+    started = messaging.start_messages(
+        account=emulator_account,
+        worker_ids=["AWORKER0000001", "AWORKER0000002"],
+        subject="Hi",
+        body="Hello",
+    )
+    (message,) = started.messages
+    # It met throttling on every try so far.
+    Message.objects.filter(pk=message.pk).update(attempts=MAX_ATTEMPTS, error="Throttled")
+
+    assert run_job(job_id=started.job.pk) == JobState.SUCCEEDED
+
+    message.refresh_from_db()
+    assert message.state == IntentState.GAVE_UP
+    assert outcomes(message) == dict.fromkeys(
+        ["AWORKER0000001", "AWORKER0000002"], RecipientOutcome.FAILED
+    )
+    assert notify_calls(fresh_emulator.control) == 0
+
+
+@pytest.mark.django_db
+def test_a_long_list_of_too_long_messages_is_summed_up(account):
+    workers = [f"AWORKER{n:07d}" for n in range(25)]
+
+    plan = messaging.plan_messages(
+        account=account, worker_ids=workers, subject="{worker_id}" + "x" * 190, body="Hi"
+    )
+
+    assert len(plan.problems) == 21 and plan.problems[-1] == "… and 5 more workers."
