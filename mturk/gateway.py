@@ -161,6 +161,23 @@ class CreateHitResult:
     request_id: str | None
 
 
+# MTurk's limit of workers per NotifyWorkers call.
+NOTIFY_MAX_WORKERS = 100
+
+
+@dataclass(frozen=True)
+class NotifyResult:
+    """One NotifyWorkers call: the workers MTurk could not reach (the rest were sent the message).
+    NotifyWorkers takes no token and cannot be read back, so it is never "already"."""
+
+    request_id: str | None
+    failures: tuple[NotifyFailure, ...] = ()
+
+    @property
+    def already(self) -> bool:
+        return False
+
+
 @dataclass(frozen=True)
 class ExtendResult:
     hit_id: str
@@ -724,18 +741,33 @@ class MTurkGateway:
         """Message workers (in calls of at most 100, MTurk's limit); returns the failures."""
         failures: list[NotifyFailure] = []
         ids = list(dict.fromkeys(worker_ids))
-        for start in range(0, len(ids), 100):
-            response = self._call(
-                "NotifyWorkers",
-                Subject=subject,
-                MessageText=message_text,
-                WorkerIds=ids[start : start + 100],
+        for start in range(0, len(ids), NOTIFY_MAX_WORKERS):
+            result = self.notify_workers_once(
+                subject=subject,
+                message_text=message_text,
+                worker_ids=ids[start : start + NOTIFY_MAX_WORKERS],
             )
-            failures.extend(
+            failures.extend(result.failures)
+        return failures
+
+    def notify_workers_once(
+        self, *, subject: str, message_text: str, worker_ids: Sequence[str]
+    ) -> NotifyResult:
+        """One NotifyWorkers call (at most 100 workers), with its request id, for a caller that
+        records each call as one intent."""
+        ids = list(dict.fromkeys(worker_ids))
+        if not 1 <= len(ids) <= NOTIFY_MAX_WORKERS:
+            raise ValueError(f"one NotifyWorkers call takes 1 to {NOTIFY_MAX_WORKERS} workers")
+        response = self._call(
+            "NotifyWorkers", Subject=subject, MessageText=message_text, WorkerIds=ids
+        )
+        return NotifyResult(
+            request_id=response["ResponseMetadata"].get("RequestId"),
+            failures=tuple(
                 NotifyFailure.from_api(item)
                 for item in response.get("NotifyWorkersFailureStatuses", ())
-            )
-        return failures
+            ),
+        )
 
     # --- qualifications --------------------------------------------------------------------------
 

@@ -5,10 +5,29 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path  # noqa: F401  (each feature adds its paths below)
 
+from people.views import messages
+
 urlpatterns: list[URLPattern] = [
     # --- worker directory ---
     # --- bonuses ---
     # --- blocks ---
     # --- messages ---
+    path("messages/", messages.message_list, name="message-list"),
+    path("messages/new/", messages.compose, name="message-compose"),
+    path("messages/send/", messages.send, name="message-send"),
+    path(
+        "messages/from-study/<str:hit_type_id>/",
+        messages.compose_from_study,
+        name="message-compose-from-study",
+    ),
+    path("messages/templates/", messages.template_list, name="message-template-list"),
+    path("messages/templates/new/", messages.template_edit, name="message-template-create"),
+    path("messages/templates/<int:pk>/", messages.template_edit, name="message-template-edit"),
+    path(
+        "messages/templates/<int:pk>/delete/",
+        messages.template_delete,
+        name="message-template-delete",
+    ),
+    path("workers/<str:worker_id>/message/", messages.worker_message, name="worker-message"),
     # --- study groups ---
 ]
