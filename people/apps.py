@@ -10,3 +10,11 @@ class PeopleConfig(AppConfig):
 
     name = "people"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist once apps load.
+        from dashboard.enums import JobKind
+        from dashboard.jobs import register_job_handler
+        from people.jobs import bonuses
+
+        register_job_handler(JobKind.BONUS_PAY, bonuses.carry_out_bonuses)
