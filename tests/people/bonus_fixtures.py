@@ -8,8 +8,6 @@ import io
 from collections import Counter
 from decimal import Decimal
 
-import pytest
-
 from hits.models import Assignment
 from mirror.sync import run_sync
 
@@ -25,11 +23,6 @@ def populate_and_sync(emulator, account, n: int) -> list[Assignment]:
     )
     assert len(assignments) == n
     return assignments
-
-
-@pytest.fixture
-def three(emulator_account, fresh_emulator) -> list[Assignment]:
-    return populate_and_sync(fresh_emulator, emulator_account, 3)
 
 
 def bonus_csv(

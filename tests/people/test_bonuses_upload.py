@@ -16,10 +16,16 @@ from people.services import bonus_upload
 from tests.people.bonus_fixtures import (
     bonus_csv,
     payments_per_row,
+    populate_and_sync,
     rows_for,
-    three,  # noqa: F401 - a fixture
     truth_bonuses,
 )
+
+
+@pytest.fixture
+def three(emulator_account, fresh_emulator):
+    """Three submitted assignments at the emulator, mirrored."""
+    return populate_and_sync(fresh_emulator, emulator_account, 3)
 
 
 def upload(client, account, data: bytes, name: str = "bonuses.csv"):

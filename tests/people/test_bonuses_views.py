@@ -10,7 +10,13 @@ from django.urls import reverse
 from dashboard.enums import IntentState
 from people.models import Bonus
 from tests.factories import AssignmentFactory, HITFactory, HITTypeFactory
-from tests.people.bonus_fixtures import three, truth_bonuses  # noqa: F401 - a fixture
+from tests.people.bonus_fixtures import populate_and_sync, truth_bonuses
+
+
+@pytest.fixture
+def three(emulator_account, fresh_emulator):
+    """Three submitted assignments at the emulator, mirrored."""
+    return populate_and_sync(fresh_emulator, emulator_account, 3)
 
 
 @pytest.fixture
