@@ -68,12 +68,15 @@ def clean_amount(value: object) -> Decimal:
     match = _AMOUNT.fullmatch(text)
     if match is None:
         try:
-            Decimal(text.lstrip("$"))
+            number = Decimal(text.lstrip("$"))
         except InvalidOperation:
             raise BonusRefused(f"The amount “{text}” is not a number.") from None
-        raise BonusRefused(
-            f"The amount {text} has more than two decimals (MTurk pays whole cents)."
-        )
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            raise BonusRefused(
+                f"The amount {text} has more than two decimals (MTurk pays whole cents)."
+            )
+        raise BonusRefused(f"The amount “{text}” is not a valid amount; write it like 1.50.")
     amount = Decimal(match.group(1) + (match.group(2) or ""))
     if amount < MINIMUM_AMOUNT:
         raise BonusRefused(f"The amount {text} is below $0.01.")

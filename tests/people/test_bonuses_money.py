@@ -257,3 +257,26 @@ def test_a_send_retried_after_an_error_pays_once_and_a_pay_again_row_is_not_take
         retried = execute_bonus(bonus_id=bonus.pk, gateway=gateway)
     assert retried.state == IntentState.DONE and retried.attempts == 2
     assert len(truth_bonuses(control)) == (2 if pay_again else 1)
+
+
+@pytest.mark.django_db
+def test_the_janitor_sends_a_single_bonus_whose_task_was_lost_once(
+    emulator_account, fresh_emulator, admin_user, eager_celery, django_capture_on_commit_callbacks
+):
+    (assignment,) = populate_and_sync(fresh_emulator, emulator_account, 1)
+    with django_capture_on_commit_callbacks(execute=False):  # the task's message is lost
+        bonus = request_bonus(
+            account=emulator_account,
+            assignment=assignment,
+            amount="0.75",
+            reason="Thanks",
+            requested_by=admin_user,
+        )
+    Bonus.objects.filter(pk=bonus.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+
+    assert intents.requeue_stale(Bonus) == 1  # beat; the task runs inline (eager)
+    assert intents.requeue_stale(Bonus) == 0  # nothing left to send
+
+    bonus.refresh_from_db()
+    assert bonus.state == IntentState.DONE
+    assert [b["BonusAmount"] for b in truth_bonuses(fresh_emulator.control)] == ["0.75"]

@@ -153,3 +153,37 @@ def test_one_bonus_is_paid_once_whatever_the_clicks_and_pay_again_needs_its_reas
     ledger = lab_admin_client.get(reverse("bonus-ledger", args=[emulator_account.slug]))
     # 2 x ($1.25 + $0.25 fee)
     assert ledger.status_code == 200 and b"$3.00" in ledger.content
+
+
+@pytest.mark.django_db
+def test_the_ledger_filters_by_state_and_worker_and_answers_htmx_with_its_table(
+    staff_client, account, lab_assignment
+):
+    other = AssignmentFactory(hit=lab_assignment.hit)
+    Bonus.objects.create(
+        account=account,
+        worker_id=lab_assignment.worker.worker_id,
+        assignment_id=lab_assignment.assignment_id,
+        amount=Decimal("1.00"),
+        reason="first",
+        state=IntentState.DONE,
+    )
+    Bonus.objects.create(
+        account=account,
+        worker_id=other.worker.worker_id,
+        assignment_id=other.assignment_id,
+        amount=Decimal("2.00"),
+        reason="second",
+        state=IntentState.FAILED,
+    )
+    url = reverse("bonus-ledger", args=[account.slug])
+    page = staff_client.get(url)
+    assert page.context["page"].paginator.count == 2
+    # $1.00 + $0.20 fee sent; the failed one is not spend.
+    assert page.context["totals"].sent.total == Decimal("1.20")
+    assert page.context["totals"].failed.amount == Decimal("2.00")
+    assert staff_client.get(url, {"state": "failed"}).context["page"].paginator.count == 1
+    by_worker = staff_client.get(url, {"worker": other.worker.worker_id})
+    assert [b.reason for b in by_worker.context["page"]] == ["second"]
+    fragment = staff_client.get(url, headers={"HX-Request": "true"})
+    assert fragment.content.lstrip().startswith(b'<section id="ledger-table"')
