@@ -13,6 +13,7 @@ from dashboard.enums import IntentState, JobState
 from dashboard.models import Job, SyncState
 from people.models import Bonus, BonusRun
 from people.services import bonus_upload
+from tests.htmlcheck import as_post, form_data, nested_forms
 from tests.people.bonus_fixtures import (
     bonus_csv,
     payments_per_row,
@@ -189,3 +190,25 @@ def test_a_file_is_previewed_confirmed_once_and_paid_once(
     # The run's page (staff may read it) shows the rows as sent.
     page = staff_client.get(reverse("bonus-run", args=[emulator_account.slug, run.pk]))
     assert page.status_code == 200 and page.content.count(b"state-done") >= 3
+
+
+@pytest.mark.django_db
+def test_a_live_account_confirms_by_typing_its_name_on_the_confirmation_page(
+    lab_admin_client, emulator_account, fresh_emulator, three, django_capture_on_commit_callbacks
+):
+    emulator_account.environment = "live"
+    emulator_account.save(update_fields=["environment"])
+    response = upload(lab_admin_client, emulator_account, bonus_csv(rows_for(three)))
+    run = BonusRun.objects.get()
+    page = lab_admin_client.get(response["Location"]).content.decode()
+    assert nested_forms(page) == []
+    confirm_url = reverse("bonus-run-confirm", args=[emulator_account.slug, run.pk])
+    fields, _buttons = form_data(page, action=confirm_url)
+    # What the page's form sends as it stands (the name not typed): refused, nothing recorded.
+    refused = lab_admin_client.post(confirm_url, as_post(fields))
+    assert refused.status_code == 400 and b"Type the account name" in refused.content
+    assert not Bonus.objects.exists()
+    typed = [(k, emulator_account.name if k == "confirm_name" else v) for k, v in fields]
+    with django_capture_on_commit_callbacks(execute=False):  # a live job is not run here
+        done = lab_admin_client.post(confirm_url, as_post(typed))
+    assert done.status_code == 302 and Bonus.objects.filter(run=run).count() == 3
