@@ -15,6 +15,7 @@ class PeopleConfig(AppConfig):
         # Imported here, not at the top: these modules use models, which exist once apps load.
         from dashboard.enums import JobKind
         from dashboard.jobs import register_job_handler
-        from people.jobs import messages
+        from people.jobs import bonuses, messages
 
+        register_job_handler(JobKind.BONUS_PAY, bonuses.carry_out_bonuses)
         register_job_handler(JobKind.WORKER_MESSAGE, messages.carry_out_messages)
