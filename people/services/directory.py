@@ -276,7 +276,6 @@ class BlockStatus:
 @dataclass
 class WorkerProfile:
     worker: Worker
-    assignments: list[Assignment]
     studies: list[StudyRow]
     agreement: Agreement
     median_work_time: float | None
@@ -290,16 +289,26 @@ class WorkerProfile:
     tags: list[WorkerTag]
 
 
-def worker_profile(account: RequesterAccount, worker: Worker) -> WorkerProfile:
-    """Everything the worker's page shows, in a fixed number of queries."""
-    worker_id = worker.worker_id
-    assignments = list(
+def worker_assignments(worker: Worker) -> QuerySet[Assignment]:
+    """The worker's assignments across all studies, newest submission first (paginate this)."""
+    return (
         Assignment.objects.filter(worker=worker)
         .select_related("hit", "hit_type")
         .order_by(F("submit_time").desc(nulls_last=True), "-pk")
     )
+
+
+def worker_profile(account: RequesterAccount, worker: Worker) -> WorkerProfile:
+    """Everything the worker's page shows but the assignments table, in a fixed number of
+    queries whatever the worker's history."""
+    worker_id = worker.worker_id
+    assignments = list(
+        Assignment.objects.filter(worker=worker).values_list(
+            "hit_id", "hit_type_id", "answers", "work_time_seconds"
+        )
+    )
     studies, overall = _agreement(assignments)
-    times = [a.work_time_seconds for a in assignments if a.work_time_seconds is not None]
+    times = [seconds for *_, seconds in assignments if seconds is not None]
     bonuses = list(
         Bonus.objects.filter(account=account, worker_id=worker_id).order_by("-created_at", "-pk")
     )
@@ -332,7 +341,6 @@ def worker_profile(account: RequesterAccount, worker: Worker) -> WorkerProfile:
     )
     return WorkerProfile(
         worker=worker,
-        assignments=assignments,
         studies=studies,
         agreement=overall,
         median_work_time=statistics.median(times) if times else None,
@@ -357,10 +365,13 @@ def worker_profile(account: RequesterAccount, worker: Worker) -> WorkerProfile:
     )
 
 
-def _agreement(assignments: Sequence[Assignment]) -> tuple[list[StudyRow], Agreement]:
+def _agreement(
+    assignments: Sequence[tuple[int, int, Any, int | None]],
+) -> tuple[list[StudyRow], Agreement]:
     """Per study and overall, the worker's agreement with the majority of each HIT they answered
-    (one query: every assignment of those HITs)."""
-    hit_pks = {a.hit_id for a in assignments}
+    (`assignments`: the worker's (HIT pk, HIT type pk, answers, work time)), in two queries: every
+    assignment of those HITs, and the studies."""
+    hit_pks = {hit_pk for hit_pk, *_ in assignments}
     answers_by_hit: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for hit_pk, answers in Assignment.objects.filter(hit_id__in=hit_pks).values_list(
         "hit_id", "answers"
@@ -369,13 +380,14 @@ def _agreement(assignments: Sequence[Assignment]) -> tuple[list[StudyRow], Agree
     per_hit = {
         hit_pk: agreement(sets, field_names(sets)) for hit_pk, sets in answers_by_hit.items()
     }
+    hit_types = HITType.objects.in_bulk({hit_type_pk for _, hit_type_pk, *_ in assignments})
     studies: dict[int, StudyRow] = {}
     overall = Agreement()
-    for a in assignments:
-        row = studies.setdefault(a.hit_type_id, StudyRow(a.hit_type))
+    for hit_pk, hit_type_pk, own_answers, _ in assignments:
+        row = studies.setdefault(hit_type_pk, StudyRow(hit_types[hit_type_pk]))
         row.assignments += 1
-        answers = a.answers or {}
-        majority = per_hit.get(a.hit_id, {})
+        answers = own_answers or {}
+        majority = per_hit.get(hit_pk, {})
         compared = [n for n, fa in majority.items() if fa.majority is not None and n in answers]
         agreeing = len(compared) - len(disagrees(answers, majority))
         for total in (row.agreement, overall):

@@ -55,12 +55,25 @@ def worker_list(request: DashboardRequest, slug: str) -> HttpResponse:
     return render(request, template, context)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def worker_detail(request: DashboardRequest, slug: str, worker_id: str) -> HttpResponse:
+    """A worker's page; for htmx, a page of its assignments table."""
     account = account_for_user(request, slug)
     worker = directory.get_worker(account, worker_id)
+    if wants_fragment(request):
+        context = {"account": account, "worker": worker, **_assignments(request, worker)}
+        return render(request, "people/worker_detail.html#assignments", context)
     return _detail(request, account, worker)
+
+
+def _assignments(request: DashboardRequest, worker: Worker) -> dict[str, Any]:
+    paginator = Paginator(directory.worker_assignments(worker), directory.PAGE_SIZE)
+    return {
+        "assignments_page": paginator.get_page(request.GET.get("page")),
+        "query": _query(request),
+    }
 
 
 def _detail(
@@ -79,6 +92,7 @@ def _detail(
         "can_write": Action.REVIEW in request.account_actions,
         "note_form": note_form or NoteForm(),
         "tag_form": tag_form or TagForm(),
+        **_assignments(request, worker),
     }
     return render(request, "people/worker_detail.html", context, status=status)
 

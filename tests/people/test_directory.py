@@ -26,6 +26,7 @@ from people.services.directory import _merge_payments
 from qualifications.enums import LabPurpose
 from qualifications.models import Qualification, QualificationType
 from tests.factories import AssignmentFactory, HITFactory, HITTypeFactory, WorkerFactory
+from tests.htmlcheck import nested_forms
 from workers.models import BonusPayment, Worker, WorkerBlock
 
 pytestmark = pytest.mark.django_db
@@ -304,6 +305,32 @@ def test_the_worker_page_shows_the_workers_record(staff_client, account, profile
     assert "Careful &lt;b&gt;worker&lt;/b&gt;" in body and "alice-admin" in body
     assert '<span class="kv">reliable</span>' in body
     assert 'id="worker-actions"' in body
+    assert nested_forms(body) == []
+
+
+def test_the_worker_page_pages_its_assignments_in_constant_queries(
+    staff_client, account, crowd, django_assert_max_num_queries
+):
+    worker = crowd["good"]
+    url = _detail_url(account, worker.worker_id)
+    AssignmentFactory(hit=HITFactory(hit_type=HITTypeFactory(account=account)), worker=worker)
+    with django_assert_max_num_queries(30) as few:
+        staff_client.get(url)
+    for n in range(60):
+        AssignmentFactory(
+            hit=HITFactory(hit_type=HITTypeFactory(account=account)),
+            worker=worker,
+            assignment_id=f"3MANY{n:025d}",
+            submit_time=timezone.now() - timedelta(hours=n + 1),
+        )
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        first = staff_client.get(url).content.decode()
+    second = staff_client.get(url, {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert first.count("#a-3") == 50 and "page=2" in first
+    assert second.lstrip().startswith('<section class="card wide" id="assignments">')
+    assert second.count("#a-3") == 11 and "3MANY0000000000000000000000059" in second
 
 
 def test_the_worker_page_shows_hard_soft_and_pending_blocks(staff_client, account, crowd):
@@ -313,7 +340,7 @@ def test_the_worker_page_shows_hard_soft_and_pending_blocks(staff_client, accoun
 
     assert "blocked at MTurk</strong> — spam" in hard
     assert "on the lab's exclusion list" in soft and "Lab exclusion" in soft
-    assert "block AFRESHWORKER3 [pending]" in pending
+    assert "Waiting</span>" in pending and "hard block: block" in pending
 
 
 @pytest.mark.parametrize("worker_id", ["AELSEWHERE0099", "ANOSUCHWORKER", "not-a-worker", "a" * 70])
