@@ -288,6 +288,10 @@ class WorkerProfile:
     notes: list[WorkerNote]
     tags: list[WorkerTag]
 
+    @property
+    def assignment_count(self) -> int:
+        return sum(study.assignments for study in self.studies)
+
 
 def worker_assignments(worker: Worker) -> QuerySet[Assignment]:
     """The worker's assignments across all studies, newest submission first (paginate this)."""
@@ -310,7 +314,9 @@ def worker_profile(account: RequesterAccount, worker: Worker) -> WorkerProfile:
     studies, overall = _agreement(assignments)
     times = [seconds for *_, seconds in assignments if seconds is not None]
     bonuses = list(
-        Bonus.objects.filter(account=account, worker_id=worker_id).order_by("-created_at", "-pk")
+        Bonus.objects.filter(account=account, worker_id=worker_id)
+        .select_related("requested_by")
+        .order_by("-created_at", "-pk")
     )
     payments = list(BonusPayment.objects.filter(account=account, worker_id=worker_id))
     totals = _merge_payments(
