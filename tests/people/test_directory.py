@@ -8,11 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.enums import IntentState
+from dashboard.enums import AuditOutcome, IntentState
+from dashboard.services import record_audit_event
 from people.enums import BlockAction, RecipientOutcome
 from people.models import (
     BlockChange,
@@ -25,7 +27,13 @@ from people.models import (
 from people.services.directory import _merge_payments
 from qualifications.enums import LabPurpose
 from qualifications.models import Qualification, QualificationType
-from tests.factories import AssignmentFactory, HITFactory, HITTypeFactory, WorkerFactory
+from tests.factories import (
+    AssignmentFactory,
+    HITFactory,
+    HITTypeFactory,
+    UserFactory,
+    WorkerFactory,
+)
 from tests.htmlcheck import nested_forms
 from workers.models import BonusPayment, Worker, WorkerBlock
 
@@ -438,10 +446,6 @@ def test_outsiders_cannot_write_notes_or_tags(personas, account, crowd):
 
 
 def test_a_member_without_review_permission_cannot_write(account, crowd):
-    from django.contrib.auth.models import Permission
-
-    from tests.factories import UserFactory
-
     viewer = UserFactory(username="vera-viewer")
     viewer.user_permissions.add(Permission.objects.get(codename="view_account_data"))
     account.members.add(viewer)
@@ -484,3 +488,17 @@ def test_the_account_navigation_links_to_the_directory(staff_client, account):
     body = staff_client.get(reverse("account-overview", kwargs={"slug": account.slug}))
 
     assert f'href="{_list_url(account)}">Workers</a>' in body.content.decode()
+
+
+def test_a_worker_in_the_audit_log_links_to_the_worker_page(lab_admin_client, account, crowd):
+    record_audit_event(
+        action="worker.block",
+        outcome=AuditOutcome.SUCCEEDED,
+        actor=None,
+        account=account,
+        target_ids={"worker": "AHARDBLOCKED4"},
+    )
+
+    body = lab_admin_client.get(reverse("audit-log", kwargs={"slug": account.slug}))
+
+    assert f'href="{_detail_url(account, "AHARDBLOCKED4")}"' in body.content.decode()
