@@ -129,17 +129,21 @@ def render_grid_rows(
     disagreeing: dict[int, list[str]],
     can_review: bool,
     worker_link: str,
+    worker_base: str,
     hit_base: str,
     assignment_base: str,
     csrf_token: str,
 ) -> SafeString:
     """The `<tr>`s of the grid: selection box, worker, HIT (with its input parameters), one cell
-    per chosen answer column, submit time, work time and the decision cell."""
-    hit_base, assignment_base, csrf_token, worker_link = (
+    per chosen answer column, submit time, work time and the decision cell. The worker's id links
+    to their page (`worker_base` + id + "/"), and a "rows" link beside it filters the grid to them
+    (`worker_link` + id)."""
+    hit_base, assignment_base, csrf_token, worker_link, worker_base = (
         escape(hit_base),
         escape(assignment_base),
         escape(csrf_token),
         escape(worker_link),
+        escape(worker_base),
     )
     zone = timezone.get_current_timezone()  # what the date filter would show, read once
     out = []
@@ -157,7 +161,8 @@ def render_grid_rows(
             )
         worker = _text(row.worker_id)
         cells.append(
-            f'<td><a href="{worker_link}{worker}" hx-get="{worker_link}{worker}" hx-target="#grid" hx-swap="outerHTML" hx-push-url="true"><code>{worker}</code></a></td>'
+            f'<td><a href="{worker_base}{worker}/"><code>{worker}</code></a> '
+            f'<a href="{worker_link}{worker}" hx-get="{worker_link}{worker}" hx-target="#grid" hx-swap="outerHTML" hx-push-url="true" class="muted" title="Only this worker\'s rows">rows</a></td>'
         )
         inputs = "".join(
             f'<span class="kv">{escape(str(key))}={escape(str(value)[:40])}</span> '

@@ -117,7 +117,7 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
         # Rendered once per change of the analysis: it depends on nothing else.
         analysis.workers_table = render_to_string(
             "hits/includes/workers_table.html",
-            {"workers": analysis.workers, "worker_link": worker_link},
+            {"workers": analysis.workers, "worker_link": worker_link, "account": account},
         )
     context = {
         "account": account,
@@ -146,7 +146,9 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
             disagreeing=analysis.disagreeing,
             can_review=can_review,
             worker_link=worker_link,
-            # URL prefixes, so 500 rows do not each reverse three URLs.
+            # URL prefixes, so 500 rows do not each reverse three URLs. The worker pages belong to
+            # the people app (above this one): reached by URL name, never by import.
+            worker_base=reverse("worker-list", kwargs={"slug": account.slug}),
             hit_base=f"{account.get_absolute_url()}hits/",
             assignment_base=f"{account.get_absolute_url()}assignments/",
             csrf_token=get_token(request),

@@ -41,6 +41,8 @@ ACCOUNT_VIEWS = {
     "results-download": Action.EXPORT,
     "results-upload": Action.REVIEW,
     "search": Action.VIEW,
+    "worker-list": Action.VIEW,
+    "worker-detail": Action.VIEW,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -55,6 +57,10 @@ ACCOUNT_POST_VIEWS = {
     "assignment-decide": (Action.REVIEW, 302),
     # Posting to an upload that does not exist: a member who may review gets 404.
     "results-upload-confirm": (Action.REVIEW, 404),
+    # Notes and tags: an empty note or tag is refused with the page and its errors.
+    "worker-note-add": (Action.REVIEW, 400),
+    "worker-tag-add": (Action.REVIEW, 400),
+    "worker-tag-remove": (Action.REVIEW, 302),
 }
 
 
@@ -86,6 +92,8 @@ def _url(name: str, account: RequesterAccount) -> str:
         kwargs["hit_type_id"] = _assignment(account).hit_type.hit_type_id
     if name == "results-upload-confirm":
         kwargs["upload_id"] = 999999
+    if name in ("worker-detail", "worker-note-add", "worker-tag-add", "worker-tag-remove"):
+        kwargs["worker_id"] = _assignment(account).worker.worker_id
     return reverse(name, kwargs=kwargs)
 
 
