@@ -10,3 +10,12 @@ class PeopleConfig(AppConfig):
 
     name = "people"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist once apps load.
+        from dashboard.enums import JobKind
+        from dashboard.jobs import register_job_handler
+        from people.jobs import blocks, study_groups
+
+        register_job_handler(JobKind.WORKER_BLOCK, blocks.carry_out_block_changes)
+        register_job_handler(JobKind.STUDY_GROUP_EXCLUDE, study_groups.carry_out_group_exclusion)
