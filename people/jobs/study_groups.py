@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
 from dashboard.intent_jobs import carry_out_intents
 from dashboard.jobs import JobFailed, Progress
 from dashboard.models import Job
@@ -33,4 +35,8 @@ def carry_out_group_exclusion(job: Job, progress: Progress) -> dict[str, Any]:
         send=send_grant,
         select_related=("qualification_type",),
     )
-    return {**counts, "group": group.pk}
+    return {
+        **counts,
+        "group": group.pk,
+        "url": reverse("study-group-detail", kwargs={"slug": job.account.slug, "pk": group.pk}),
+    }
