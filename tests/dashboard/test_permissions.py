@@ -41,6 +41,12 @@ ACCOUNT_VIEWS = {
     "results-download": Action.EXPORT,
     "results-upload": Action.REVIEW,
     "search": Action.VIEW,
+    "worker-block": Action.MANAGE_WORKERS,
+    "workers-block-upload": Action.MANAGE_WORKERS,
+    "study-group-list": Action.VIEW,
+    "study-group-detail": Action.VIEW,
+    "study-group-create": Action.MANAGE_WORKERS,
+    "study-group-edit": Action.MANAGE_WORKERS,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -55,6 +61,11 @@ ACCOUNT_POST_VIEWS = {
     "assignment-decide": (Action.REVIEW, 302),
     # Posting to an upload that does not exist: a member who may review gets 404.
     "results-upload-confirm": (Action.REVIEW, 404),
+    # No ticked rows: back with a message. No workers listed: a 400 page, nothing sent.
+    "workers-block-selected": (Action.MANAGE_WORKERS, 302),
+    "workers-block-confirm": (Action.MANAGE_WORKERS, 400),
+    # Nothing to exclude: back to the group's page.
+    "study-group-exclude": (Action.MANAGE_WORKERS, 302),
 }
 
 
@@ -86,6 +97,13 @@ def _url(name: str, account: RequesterAccount) -> str:
         kwargs["hit_type_id"] = _assignment(account).hit_type.hit_type_id
     if name == "results-upload-confirm":
         kwargs["upload_id"] = 999999
+    if name == "worker-block":
+        kwargs["worker_id"] = "AMATRIXWORKER"
+    if name in ("study-group-detail", "study-group-edit", "study-group-exclude"):
+        from people.models import StudyGroup
+
+        group, _ = StudyGroup.objects.get_or_create(account=account, name="Matrix group")
+        kwargs["pk"] = group.pk
     return reverse(name, kwargs=kwargs)
 
 

@@ -24,6 +24,7 @@ from people.services.blocks import (
 from qualifications.enums import LabPurpose
 from qualifications.models import Qualification, QualificationGrant, QualificationType
 from tests.hits.test_sync import create_hits, work
+from tests.htmlcheck import nested_forms
 from workers.models import WorkerBlock
 
 TOKEN = re.compile(r'name="confirmation" value="([^"]+)"')
@@ -336,6 +337,7 @@ def test_soft_blocking_ticked_rows_of_the_grid(
         reverse("study-detail", kwargs={"slug": "emu", "hit_type_id": hit_type_id})
     )
     assert "Block selected workers" in grid.content.decode()
+    assert nested_forms(grid.content.decode()) == []
 
     confirm = lab_admin_client.post(
         reverse("workers-block-selected", kwargs={"slug": "emu"}),
