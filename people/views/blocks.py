@@ -18,8 +18,8 @@ from dashboard.models import RequesterAccount
 from dashboard.permissions import account_for_user
 from hits.models import Assignment
 from mturk.errors import MTurkError
-from people.forms.blocks import BlockForm as WorkerBlockForm
 from people.forms.blocks import (
+    BlockForm,
     BlockUploadForm,
     BulkBlockConfirmForm,
     SelectedAssignmentsForm,
@@ -36,7 +36,7 @@ def worker_block(request: DashboardRequest, slug: str, worker_id: str) -> HttpRe
     account = account_for_user(request, slug, Action.MANAGE_WORKERS)
     if not services.WORKER_ID.match(worker_id):
         raise Http404("No such worker.")
-    form = WorkerBlockForm(request.POST or None)
+    form = BlockForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             outcome = services.change_one(

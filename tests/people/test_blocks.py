@@ -394,3 +394,31 @@ def test_block_views_allow_lab_admins_only(personas, account, name, kwargs, meth
     assert getattr(personas["other_staff"], method)(url).status_code == 404
     assert getattr(personas["admin"], method)(url).status_code in (200, 302, 400)
     assert BlockChange.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_janitor_sends_a_single_block_whose_message_was_lost(
+    emulator_account, fresh_emulator, admin_user, eager_celery
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dashboard.intents import requeue_stale
+
+    # Recorded, but the task never ran (its message was lost; on_commit hooks do not run here).
+    change_one(
+        account=emulator_account,
+        worker_id="ALOSTBLOCK0001",
+        kind=BlockKind.HARD,
+        action=BlockAction.BLOCK,
+        reason="Lost message",
+        requested_by=admin_user,
+    )
+    BlockChange.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+
+    assert requeue_stale(BlockChange) == 1
+
+    assert BlockChange.objects.get().state == IntentState.DONE
+    assert blocks(fresh_emulator.control) == {"ALOSTBLOCK0001": "Lost message"}
+    assert requeue_stale(BlockChange) == 0
