@@ -28,6 +28,7 @@ from mturk.batches import annotation_for
 from mturk.errors import MTurkError
 from mturk.fetch import fetch
 from mturk.tokens import request_token
+from people.services.blocks import exclusion_requirements
 
 DEMO_HITS = 30
 DEMO_BATCH = "Demo batch 1"
@@ -126,6 +127,8 @@ def publish_demo_study(job: Job, progress: Progress) -> dict[str, Any]:
                 assignment_duration_seconds=600,
                 auto_approval_delay_seconds=3 * 86400,
                 keywords="demo, image, animals",
+                # Workers the lab excluded (soft blocks, study groups) do not see the study.
+                qualification_requirements=exclusion_requirements(account) or None,
             )
             call.target_ids["hit_type"] = hit_type_id
         with audited(

@@ -11,7 +11,7 @@ own (after a decision, and while one is on its way to MTurk).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from html import escape
@@ -122,6 +122,11 @@ def _submitted(moment: datetime | None, zone: tzinfo) -> str:
     return f'<time datetime="{moment.isoformat()}">{shown}</time>'
 
 
+def _badge(status: str | None) -> str:
+    # "blocked" or "soft-blocked" (hits.queries.block_badges): fixed words, safe as they are.
+    return f' <span class="badge badge-{status}">{status}</span>' if status else ""
+
+
 def render_grid_rows(
     rows: Sequence[GridRow],
     *,
@@ -133,6 +138,7 @@ def render_grid_rows(
     hit_base: str,
     assignment_base: str,
     csrf_token: str,
+    badges: Mapping[str, str] | None = None,
 ) -> SafeString:
     """The `<tr>`s of the grid: selection box, worker, HIT (with its input parameters), one cell
     per chosen answer column, submit time, work time and the decision cell. The worker's id links
@@ -161,7 +167,7 @@ def render_grid_rows(
             )
         worker = _text(row.worker_id)
         cells.append(
-            f'<td><a href="{worker_base}{worker}/"><code>{worker}</code></a> '
+            f'<td><a href="{worker_base}{worker}/"><code>{worker}</code></a>{_badge((badges or {}).get(row.worker_id))} '
             f'<a href="{worker_link}{worker}" hx-get="{worker_link}{worker}" hx-target="#grid" hx-swap="outerHTML" hx-push-url="true" class="muted" title="Only this worker\'s rows">rows</a></td>'
         )
         inputs = "".join(

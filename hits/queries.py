@@ -3,12 +3,17 @@ here so that they need not know how HITs and assignments are stored."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from dashboard.models import RequesterAccount
 from hits.enums import AssignmentStatus
 from hits.models import HIT, Assignment, HITType
+from qualifications.enums import LabPurpose
+from qualifications.models import Qualification
+from workers.models import WorkerBlock
 
 
 def hit_ids_with_submitted_work(*, account: RequesterAccount) -> list[str]:
@@ -57,3 +62,29 @@ def recent_studies(*, account: RequesterAccount, limit: int = 8) -> list[HITType
             ),
         ).order_by("-first_seen_at")[:limit]
     )
+
+
+def block_badges(*, account: RequesterAccount, worker_ids: Iterable[str]) -> dict[str, str]:
+    """Worker id -> "blocked" (MTurk worker block) or "soft-blocked" (holds the lab's exclusion
+    qualification), for the workers of a page: two queries whatever the page size."""
+    ids = list(set(worker_ids))
+    if not ids:
+        return {}
+    badges = dict.fromkeys(
+        Qualification.objects.filter(
+            account=account,
+            qualification_type__lab_purpose=LabPurpose.SOFT_BLOCK,
+            status="Granted",
+            worker_id__in=ids,
+        ).values_list("worker_id", flat=True),
+        "soft-blocked",
+    )
+    badges.update(
+        dict.fromkeys(
+            WorkerBlock.objects.filter(account=account, worker_id__in=ids).values_list(
+                "worker_id", flat=True
+            ),
+            "blocked",
+        )
+    )
+    return badges

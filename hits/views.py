@@ -27,7 +27,7 @@ from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.http import DashboardRequest
 from dashboard.models import Job, RequesterAccount
 from dashboard.permissions import account_for_user
-from hits import results_export, review, services, upload_plan
+from hits import queries, results_export, review, services, upload_plan
 from hits.enums import DecisionAction, DecisionState
 from hits.forms import (
     BatchFilterForm,
@@ -152,7 +152,11 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
             hit_base=f"{account.get_absolute_url()}hits/",
             assignment_base=f"{account.get_absolute_url()}assignments/",
             csrf_token=get_token(request),
+            badges=queries.block_badges(
+                account=account, worker_ids=[row.worker_id for row in rows]
+            ),
         ),
+        "can_block": Action.MANAGE_WORKERS in request.account_actions,
     }
     return render(request, page_or_fragment(request, "hits/study_detail.html", "grid"), context)
 

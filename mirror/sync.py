@@ -24,6 +24,7 @@ from hits import sync as hit_sync
 from hits.queries import hit_ids_with_submitted_work
 from mturk.errors import MTurkError
 from mturk.gateway import MTurkGateway
+from people.services.study_groups import exclude_after_sync
 from qualifications.sync import sync_qualifications
 from workers.sync import sync_blocks, sync_bonuses
 
@@ -191,6 +192,10 @@ def run_sync(
     SyncState.objects.filter(account=account).update(**{LAST_SYNC_FIELD[kind]: now})
     if kind in (SyncKind.REVIEWABLE, SyncKind.FULL, SyncKind.ACTIVE):
         RequesterAccount.objects.filter(pk=account.pk).update(last_synced_at=now)
+    if details.get("assignments_created"):
+        # New work may come from a study group's HIT types: keep its workers out of the group's
+        # next study (a job per group with someone to exclude, none while one runs).
+        exclude_after_sync(account=account)
     seconds = time.monotonic() - started
     logger.info("%s sync of %s done in %.1fs: %s", kind, account.slug, seconds, details)
     return SyncOutcome(kind, account.slug, True, seconds, details=details)

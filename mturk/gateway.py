@@ -226,6 +226,12 @@ def _money(amount: Decimal | str | int, what: str) -> str:
     return f"{value:.2f}"
 
 
+def _request_id(response: Mapping[str, Any]) -> str | None:
+    """The x-amzn-RequestId of a write that answers nothing else (for the audit log)."""
+    request_id = response.get("ResponseMetadata", {}).get("RequestId")
+    return str(request_id) if request_id else None
+
+
 def _compact(**params: Any) -> dict[str, Any]:
     # boto3 rejects None for optional members; leave them out instead.
     return {key: value for key, value in params.items() if value is not None}
@@ -724,13 +730,17 @@ class MTurkGateway:
             **_compact(HITId=hit_id, AssignmentId=assignment_id),
         )
 
-    def create_worker_block(self, *, worker_id: str, reason: str) -> None:
+    def create_worker_block(self, *, worker_id: str, reason: str) -> str | None:
+        """Block the worker (again, with a new reason, if already blocked); returns the request id."""
         if not reason or not reason.strip():
             raise ValueError("blocking a worker needs a reason")
-        self._call("CreateWorkerBlock", WorkerId=worker_id, Reason=reason)
+        return _request_id(self._call("CreateWorkerBlock", WorkerId=worker_id, Reason=reason))
 
-    def delete_worker_block(self, *, worker_id: str, reason: str | None = None) -> None:
-        self._call("DeleteWorkerBlock", **_compact(WorkerId=worker_id, Reason=reason))
+    def delete_worker_block(self, *, worker_id: str, reason: str | None = None) -> str | None:
+        """Lift the block (succeeds for a worker not blocked); returns the request id."""
+        return _request_id(
+            self._call("DeleteWorkerBlock", **_compact(WorkerId=worker_id, Reason=reason))
+        )
 
     def iter_worker_block_pages(self) -> Iterator[list[WorkerBlock]]:
         return self._pages("ListWorkerBlocks", "WorkerBlocks", WorkerBlock.from_api)
@@ -863,8 +873,9 @@ class MTurkGateway:
         worker_id: str,
         integer_value: int | None = None,
         send_notification: bool = False,
-    ) -> None:
-        self._call(
+    ) -> str | None:
+        """Grant the type (or set the worker's value); returns the request id."""
+        response = self._call(
             "AssociateQualificationWithWorker",
             **_compact(
                 QualificationTypeId=qualification_type_id,
@@ -873,16 +884,20 @@ class MTurkGateway:
                 SendNotification=bool(send_notification),
             ),
         )
+        return _request_id(response)
 
     def disassociate_qualification_from_worker(
         self, *, qualification_type_id: str, worker_id: str, reason: str | None = None
-    ) -> None:
-        self._call(
+    ) -> str | None:
+        """Revoke the worker's score; returns the request id. A worker holding none raises
+        (check with :meth:`get_qualification_score`)."""
+        response = self._call(
             "DisassociateQualificationFromWorker",
             **_compact(
                 QualificationTypeId=qualification_type_id, WorkerId=worker_id, Reason=reason
             ),
         )
+        return _request_id(response)
 
     def iter_workers_with_qualification_pages(
         self,

@@ -15,7 +15,9 @@ class PeopleConfig(AppConfig):
         # Imported here, not at the top: these modules use models, which exist once apps load.
         from dashboard.enums import JobKind
         from dashboard.jobs import register_job_handler
-        from people.jobs import bonuses, messages
+        from people.jobs import blocks, bonuses, messages, study_groups
 
         register_job_handler(JobKind.BONUS_PAY, bonuses.carry_out_bonuses)
         register_job_handler(JobKind.WORKER_MESSAGE, messages.carry_out_messages)
+        register_job_handler(JobKind.WORKER_BLOCK, blocks.carry_out_block_changes)
+        register_job_handler(JobKind.STUDY_GROUP_EXCLUDE, study_groups.carry_out_group_exclusion)

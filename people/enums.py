@@ -24,3 +24,11 @@ class RecipientOutcome(models.TextChoices):
     # The worker died mid-call: MTurk offers no way to check whether the message went out.
     UNKNOWN = "unknown", "Unknown (the call was interrupted)"
     FAILED = "failed", "Not sent (the call failed)"
+
+
+class BlockKind(models.TextChoices):
+    # CreateWorkerBlock: the worker can take none of the account's HITs.
+    HARD = "hard", "Hard block (MTurk worker block)"
+    # The lab's exclusion qualification: kept out of HITs that require its absence (ours), and
+    # nothing is recorded against the worker at MTurk.
+    SOFT = "soft", "Soft block (the lab's exclusion qualification)"

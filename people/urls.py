@@ -3,7 +3,9 @@ a/<slug>/ by dashboard.urls."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401  (each feature adds its paths below)
+from django.urls import URLPattern, path
+
+from people.views import blocks, groups
 
 from people.views import bonuses, directory, messages
 
@@ -26,6 +28,10 @@ urlpatterns: list[URLPattern] = [
     path("bonuses/runs/<int:pk>/confirm/", bonuses.bonus_run_confirm, name="bonus-run-confirm"),
     path("assignments/<str:assignment_id>/bonus/", bonuses.bonus_pay, name="bonus-pay"),
     # --- blocks ---
+    path("workers/blocks/selected/", blocks.block_selected, name="workers-block-selected"),
+    path("workers/blocks/upload/", blocks.block_upload, name="workers-block-upload"),
+    path("workers/blocks/confirm/", blocks.block_confirm, name="workers-block-confirm"),
+    path("workers/<str:worker_id>/block/", blocks.worker_block, name="worker-block"),
     # --- messages ---
     path("messages/", messages.message_list, name="message-list"),
     path("messages/new/", messages.compose, name="message-compose"),
@@ -45,4 +51,9 @@ urlpatterns: list[URLPattern] = [
     ),
     path("workers/<str:worker_id>/message/", messages.worker_message, name="worker-message"),
     # --- study groups ---
+    path("study-groups/", groups.group_list, name="study-group-list"),
+    path("study-groups/new/", groups.group_edit, name="study-group-create"),
+    path("study-groups/<int:pk>/", groups.group_detail, name="study-group-detail"),
+    path("study-groups/<int:pk>/edit/", groups.group_edit, name="study-group-edit"),
+    path("study-groups/<int:pk>/exclude/", groups.group_exclude, name="study-group-exclude"),
 ]

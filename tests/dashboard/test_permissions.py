@@ -43,6 +43,12 @@ ACCOUNT_VIEWS = {
     "search": Action.VIEW,
     "worker-list": Action.VIEW,
     "worker-detail": Action.VIEW,
+    "worker-block": Action.MANAGE_WORKERS,
+    "workers-block-upload": Action.MANAGE_WORKERS,
+    "study-group-list": Action.VIEW,
+    "study-group-detail": Action.VIEW,
+    "study-group-create": Action.MANAGE_WORKERS,
+    "study-group-edit": Action.MANAGE_WORKERS,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -61,6 +67,11 @@ ACCOUNT_POST_VIEWS = {
     "worker-note-add": (Action.REVIEW, 400),
     "worker-tag-add": (Action.REVIEW, 400),
     "worker-tag-remove": (Action.REVIEW, 302),
+    # No ticked rows: back with a message. No workers listed: a 400 page, nothing sent.
+    "workers-block-selected": (Action.MANAGE_WORKERS, 302),
+    "workers-block-confirm": (Action.MANAGE_WORKERS, 400),
+    # Nothing to exclude: back to the group's page.
+    "study-group-exclude": (Action.MANAGE_WORKERS, 302),
 }
 
 
@@ -94,6 +105,13 @@ def _url(name: str, account: RequesterAccount) -> str:
         kwargs["upload_id"] = 999999
     if name in ("worker-detail", "worker-note-add", "worker-tag-add", "worker-tag-remove"):
         kwargs["worker_id"] = _assignment(account).worker.worker_id
+    if name == "worker-block":
+        kwargs["worker_id"] = "AMATRIXWORKER"
+    if name in ("study-group-detail", "study-group-edit", "study-group-exclude"):
+        from people.models import StudyGroup
+
+        group, _ = StudyGroup.objects.get_or_create(account=account, name="Matrix group")
+        kwargs["pk"] = group.pk
     return reverse(name, kwargs=kwargs)
 
 
