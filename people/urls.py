@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from people.views import blocks, groups
-
-from people.views import bonuses, directory, messages
+from people.views import blocks, bonuses, directory, groups, messages
 
 urlpatterns: list[URLPattern] = [
     # --- worker directory ---

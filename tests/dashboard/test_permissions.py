@@ -49,6 +49,17 @@ ACCOUNT_VIEWS = {
     "study-group-detail": Action.VIEW,
     "study-group-create": Action.MANAGE_WORKERS,
     "study-group-edit": Action.MANAGE_WORKERS,
+    "bonus-ledger": Action.VIEW,
+    "bonus-run": Action.VIEW,
+    "bonus-upload": Action.PAY_BONUSES,
+    "bonus-run-preview": Action.PAY_BONUSES,
+    "bonus-pay": Action.PAY_BONUSES,
+    "message-list": Action.VIEW,
+    "message-template-list": Action.VIEW,
+    "message-compose": Action.MANAGE_WORKERS,
+    "message-template-create": Action.MANAGE_WORKERS,
+    "message-template-edit": Action.MANAGE_WORKERS,
+    "worker-message": Action.MANAGE_WORKERS,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -72,6 +83,13 @@ ACCOUNT_POST_VIEWS = {
     "workers-block-confirm": (Action.MANAGE_WORKERS, 400),
     # Nothing to exclude: back to the group's page.
     "study-group-exclude": (Action.MANAGE_WORKERS, 302),
+    # An unconfirmed post: the preview again (400), with why nothing was paid.
+    "bonus-run-confirm": (Action.PAY_BONUSES, 400),
+    # Nothing to send: the compose page with its errors.
+    "message-send": (Action.MANAGE_WORKERS, 400),
+    # No ticked rows: the compose page, with no recipients yet.
+    "message-compose-from-study": (Action.MANAGE_WORKERS, 200),
+    "message-template-delete": (Action.MANAGE_WORKERS, 302),
 }
 
 
@@ -107,6 +125,30 @@ def _url(name: str, account: RequesterAccount) -> str:
         kwargs["worker_id"] = _assignment(account).worker.worker_id
     if name == "worker-block":
         kwargs["worker_id"] = "AMATRIXWORKER"
+    if name in ("bonus-pay",):
+        kwargs["assignment_id"] = _assignment(account).assignment_id
+    if name == "worker-message":
+        kwargs["worker_id"] = _assignment(account).worker.worker_id
+    if name == "message-compose-from-study":
+        kwargs["hit_type_id"] = _assignment(account).hit_type.hit_type_id
+    if name in ("bonus-run", "bonus-run-preview", "bonus-run-confirm"):
+        from people.models import BonusRun
+
+        # Preview and confirm answer only the lab admin who uploaded the file.
+        uploader = account.members.get(username="alice-admin")
+        run, _ = BonusRun.objects.get_or_create(
+            account=account,
+            filename="matrix.csv",
+            defaults={"content": b"", "created_by": uploader},
+        )
+        kwargs["pk"] = run.pk
+    if name in ("message-template-edit", "message-template-delete"):
+        from people.models import MessageTemplate
+
+        template, _ = MessageTemplate.objects.get_or_create(
+            account=account, name="Matrix", defaults={"subject": "Hello", "body": "Thanks"}
+        )
+        kwargs["pk"] = template.pk
     if name in ("study-group-detail", "study-group-edit", "study-group-exclude"):
         from people.models import StudyGroup
 
