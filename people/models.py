@@ -75,6 +75,9 @@ class WorkerTag(models.Model):
 # --- Bonuses -------------------------------------------------------------------------------------
 
 
+BONUS_STATE_LABELS = {"done": "Sent", "already": "Sent (found already paid at MTurk)"}
+
+
 class BonusRun(models.Model):
     """One bulk bonus: an uploaded file (kept as uploaded, so the confirmation pays exactly what
     was previewed) planned again at confirmation and paid by one job. `job` is set once, by the
@@ -152,6 +155,11 @@ class Bonus(Intent):
     @property
     def fee(self) -> Decimal:
         return bonus_fee(self.amount)
+
+    @property
+    def state_label(self) -> str:
+        """The state in a ledger's words: a bonus is "sent", not "done"."""
+        return BONUS_STATE_LABELS.get(self.state) or self.get_state_display()
 
     def audit_action(self) -> str:
         return "bonus.send"
