@@ -139,11 +139,13 @@ def render_grid_rows(
     assignment_base: str,
     csrf_token: str,
     badges: Mapping[str, str] | None = None,
+    bonus_link: tuple[str, str] | None = None,
 ) -> SafeString:
     """The `<tr>`s of the grid: selection box, worker, HIT (with its input parameters), one cell
     per chosen answer column, submit time, work time and the decision cell. The worker's id links
     to their page (`worker_base` + id + "/"), and a "rows" link beside it filters the grid to them
-    (`worker_link` + id)."""
+    (`worker_link` + id). With `bonus_link` (the bonus page's URL split around the assignment
+    id), each row offers "Bonus…"."""
     hit_base, assignment_base, csrf_token, worker_link, worker_base = (
         escape(hit_base),
         escape(assignment_base),
@@ -193,7 +195,12 @@ def render_grid_rows(
             hit_link=hit_link,
             csrf_token=csrf_token,
         )
-        cells.append(f"<td>{decision}</td>")
+        bonus = (
+            f' <a class="muted" href="{escape(bonus_link[0])}{aid}{escape(bonus_link[1])}">Bonus…</a>'
+            if bonus_link
+            else ""
+        )
+        cells.append(f"<td>{decision}{bonus}</td>")
         row_class = "review-row disagrees" if row.pk in disagreeing else "review-row"
         out.append(
             f'<tr id="a-{aid}" class="{row_class}" tabindex="-1" data-preview="{hit_link}">{"".join(cells)}</tr>'

@@ -27,7 +27,8 @@ from hits import charts
 from hits.agreement import FieldAgreement, agreement, disagrees, field_names
 from hits.enums import AssignmentStatus
 from hits.models import HIT, Assignment, Batch, GridPreference, HITType
-from mturk.fees import assignment_cost
+from mturk.fees import assignment_cost, bonus_cost
+from workers.models import BonusPayment
 
 
 def _scalar(
@@ -78,20 +79,46 @@ def batches(account: RequesterAccount) -> QuerySet[Batch]:
 
 
 def spent(hits: QuerySet[HIT]) -> Decimal:
-    """What the approved assignments of these HITs cost (reward plus MTurk's fee)."""
+    """What these HITs cost so far: approved assignments and bonuses, with MTurk's fees."""
     return sum(spent_by(hits, "hit_type").values(), Decimal("0.00"))
 
 
 def spent_by(hits: QuerySet[HIT], group: str) -> dict[Any, Decimal]:
-    """What the approved assignments of these HITs cost, by the value of the HIT's `group` field
-    (e.g. "hit_type" or "batch"). One query; the fee depends on each HIT's assignment count."""
+    """What these HITs cost so far (approved assignments and bonuses, with MTurk's fees), by the
+    value of the HIT's `group` field (e.g. "hit_type" or "batch"). Two queries; the reward's fee
+    depends on each HIT's assignment count."""
     rows = hits.values(group, "max_assignments", "reward").annotate(
         approved=Count("assignments", filter=Q(assignments__status=AssignmentStatus.APPROVED))
     )
     totals: dict[Any, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for r in rows:
         totals[r[group]] += assignment_cost(r["reward"], r["max_assignments"]) * r["approved"]
+    for owner, bonuses in _bonuses_by(hits, group).items():
+        totals[owner] += bonuses
     return dict(totals)
+
+
+def _bonuses_by(hits: QuerySet[HIT], group: str) -> dict[Any, Decimal]:
+    """Bonuses paid for the assignments of these HITs, fee included, by the HIT's `group` field:
+    MTurk's record of them (workers.BonusPayment), which also holds the bonuses the dashboard has
+    just paid. MTurk names a bonus's assignment, not its HIT, hence the lookup."""
+    assignments = Assignment.objects.filter(hit__in=hits)
+    owner = assignments.filter(
+        account=OuterRef("account"), assignment_id=OuterRef("assignment_id")
+    ).values(f"hit__{group}")[:1]
+    rows = (
+        BonusPayment.objects.filter(assignment_id__in=assignments.values("assignment_id"))
+        .annotate(owner=Subquery(owner))
+        .exclude(owner=None)
+        .values("owner", "amount")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    totals: dict[Any, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for r in rows:
+        # MTurk's fee is per bonus (rounded, with a minimum), so per distinct amount, not per sum.
+        totals[r["owner"]] += bonus_cost(r["amount"]) * r["n"]
+    return totals
 
 
 def with_spent(rows: list[Any], group: str) -> list[Any]:
@@ -146,10 +173,15 @@ def analyse(hit_type: HITType, batch: Batch | None = None) -> HITTypeAnalysis:
     """The analysis of the HIT type's assignments (or of one batch of it), cached until any of
     them changes.
 
-    The cache key carries a cheap fingerprint of the rows (`_fingerprint`), so two small aggregate
-    queries decide whether the whole analysis must be redone."""
+    The cache key carries a cheap fingerprint of the rows (`_fingerprint`), so three small
+    aggregate queries decide whether the whole analysis must be redone."""
     assignments, hits = _scope(hit_type, batch)
-    key = (hit_type.pk, batch.pk if batch else None, *_fingerprint(assignments, hits))
+    key = (
+        hit_type.pk,
+        batch.pk if batch else None,
+        *_fingerprint(assignments, hits),
+        *_bonus_stamp(hit_type.account_id),
+    )
     analysis = _ANALYSES.get(key)
     if analysis is None:
         analysis = _analyse(assignments, hits)
@@ -174,6 +206,16 @@ def _fingerprint(assignments: QuerySet[Assignment], hits: QuerySet[HIT]) -> tupl
     stamp = {"n": Count("pk"), "synced": Max("synced_at")}
     of_assignments, of_hits = assignments.aggregate(**stamp), hits.aggregate(**stamp)
     return (of_assignments["n"], of_assignments["synced"], of_hits["n"], of_hits["synced"])
+
+
+def _bonus_stamp(account_id: int) -> tuple:
+    """Count and newest row of the account's bonus mirror: the cost so far includes bonuses, and
+    a bonus paid (or synced) adds a row. Per account, not per study: bonuses are rare next to page
+    views, and a per-study stamp would need the join the cost itself makes."""
+    stamp = BonusPayment.objects.filter(account_id=account_id).aggregate(
+        n=Count("pk"), last=Max("pk")
+    )
+    return (stamp["n"], stamp["last"])
 
 
 # Analyses kept in this process, newest last. Not Django's cache: it would pickle and unpickle

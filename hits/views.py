@@ -94,6 +94,15 @@ def _progress_list(
     return render(request, template, context)
 
 
+def _bonus_link(account: RequesterAccount) -> tuple[str, str]:
+    """The bonus page's URL around its assignment id, so 500 rows do not each reverse it. The page
+    belongs to the people app (above this one): reached by URL name, never by import."""
+    marker = "ASSIGNMENTID"
+    url = reverse("bonus-pay", kwargs={"slug": account.slug, "assignment_id": marker})
+    before, after = url.split(marker)
+    return before, after
+
+
 @vary_on_htmx
 @require_GET
 @login_required
@@ -155,6 +164,9 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
             badges=queries.block_badges(
                 account=account, worker_ids=[row.worker_id for row in rows]
             ),
+            bonus_link=_bonus_link(account)
+            if Action.PAY_BONUSES in request.account_actions
+            else None,
         ),
         "can_block": Action.MANAGE_WORKERS in request.account_actions,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,7 +52,37 @@ def bonus_key(bonus: records.BonusPayment) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# The mirror row the dashboard writes the moment its own SendBonus succeeds (people's ledger), so
+# spend figures count the bonus before the next bonus sync. MTurk's own record of the payment
+# (with its grant time) later takes the row over instead of adding a second one.
+PROVISIONAL_PREFIX = "sent-"
+
+
+def record_sent_bonus(
+    *,
+    account: RequesterAccount,
+    ledger_id: int,
+    worker_id: str,
+    assignment_id: str,
+    amount: Decimal,
+    reason: str,
+) -> None:
+    """Mirror a bonus the dashboard has just paid (one row per ledger row, whatever the retries)."""
+    BonusPayment.objects.get_or_create(
+        account=account,
+        mturk_key=f"{PROVISIONAL_PREFIX}{ledger_id}",
+        defaults={
+            "worker_id": worker_id,
+            "assignment_id": assignment_id,
+            "amount": amount,
+            "reason": reason,
+        },
+    )
+
+
 def upsert_bonuses(*, account: RequesterAccount, bonuses: list[records.BonusPayment]) -> int:
+    """Add the payments MTurk lists that the mirror lacks; a payment the dashboard recorded as it
+    sent it (a provisional row with no grant time) is completed rather than added again."""
     now = timezone.now()
     rows = {
         bonus_key(b): BonusPayment(
@@ -72,8 +103,36 @@ def upsert_bonuses(*, account: RequesterAccount, bonuses: list[records.BonusPaym
         )
     )
     new = [row for key, row in rows.items() if key not in existing]
-    BonusPayment.objects.bulk_create(new, ignore_conflicts=True)
+    provisional = _provisional_rows(account, new)
+    added = []
+    for row in new:
+        match = provisional.get((row.worker_id, row.assignment_id, row.amount, row.reason))
+        if match:
+            taken = match.pop()
+            BonusPayment.objects.filter(pk=taken).update(
+                mturk_key=row.mturk_key, grant_time=row.grant_time, synced_at=now
+            )
+        else:
+            added.append(row)
+    BonusPayment.objects.bulk_create(added, ignore_conflicts=True)
     return len(new)
+
+
+def _provisional_rows(
+    account: RequesterAccount, payments: list[BonusPayment]
+) -> dict[tuple[str, str, Decimal, str], list[int]]:
+    """The provisional rows for these payments' assignments, by what identifies a payment."""
+    if not payments:
+        return {}
+    found: dict[tuple[str, str, Decimal, str], list[int]] = {}
+    for pk, worker_id, assignment_id, amount, reason in BonusPayment.objects.filter(
+        account=account,
+        mturk_key__startswith=PROVISIONAL_PREFIX,
+        grant_time__isnull=True,
+        assignment_id__in={p.assignment_id for p in payments},
+    ).values_list("pk", "worker_id", "assignment_id", "amount", "reason"):
+        found.setdefault((worker_id, assignment_id, amount, reason), []).append(pk)
+    return found
 
 
 def sync_bonuses(

@@ -399,16 +399,14 @@ def block_status(*, account: RequesterAccount, worker_id: str) -> BlockStatus:
 
 
 def exclusion_requirements(
-    account: RequesterAccount, *, study_groups: Iterable[StudyGroup] | None = None
+    account: RequesterAccount, *, study_groups: Iterable[StudyGroup] = ()
 ) -> list[dict[str, Any]]:
     """The QualificationRequirements that keep the lab's excluded workers out of a new HIT type:
-    the soft-block type and the exclusion of each study group (by default every active group
-    whose type exists), each required to be absent, so the HITs are not even shown to them."""
-    groups = (
-        StudyGroup.objects.filter(account=account, is_active=True)
-        if study_groups is None
-        else StudyGroup.objects.filter(pk__in=[group.pk for group in study_groups])
-    )
+    the soft-block type and the exclusion of each study group the new study belongs to (whose
+    type exists), each required to be absent, so the HITs are not even shown to them. A study
+    outside every group excludes only the soft-blocked: a group keeps its workers out of the
+    group's next study, not out of every study of the lab."""
+    groups = StudyGroup.objects.filter(account=account, pk__in=[group.pk for group in study_groups])
     types = QualificationType.objects.filter(account=account).filter(
         Q(lab_purpose=LabPurpose.SOFT_BLOCK)
         | Q(pk__in=groups.filter(qualification_type__isnull=False).values("qualification_type"))

@@ -32,6 +32,7 @@ from hits.models import Assignment
 from mturk.fees import bonus_cost, bonus_fee
 from mturk.gateway import BonusResult, MTurkGateway
 from people.models import FAILED_STATES, MAX_REASON, Bonus, BonusRun
+from workers.sync import record_sent_bonus
 
 __all__ = [
     "BONUSABLE_STATUSES",
@@ -281,7 +282,22 @@ def execute_bonus(
             token=bonus.unique_request_token,
         )
 
-    return intents.audited_call(bonus, send)
+    def mirror(result: BonusResult) -> None:
+        # Into the mirror at once, so every spend figure counts it before the next bonus sync. A
+        # payment found already made was made by an earlier attempt: the sync may have mirrored it
+        # already, and will if not.
+        if result.already:
+            return
+        record_sent_bonus(
+            account=bonus.account,
+            ledger_id=bonus.pk,
+            worker_id=bonus.worker_id,
+            assignment_id=bonus.assignment_id,
+            amount=bonus.amount,
+            reason=bonus.reason,
+        )
+
+    return intents.audited_call(bonus, send, on_success=mirror)
 
 
 # --- Figures -------------------------------------------------------------------------------------

@@ -91,12 +91,15 @@ def test_workers_of_a_groups_study_are_excluded_after_sync(
     assert "AGROUPWORKER01" in page and "AGROUPWORKER02" in page
     assert "AOTHERWORKER01" not in page
     assert f"did Pilot: rate faces ({pilot.hit_type_id})" in page
-    # New HITs published from the dashboard keep the group's workers out.
-    assert {
+    # The group's next study, published from the dashboard, keeps the group's workers out; a
+    # study outside the group does not.
+    requirement = {
         "QualificationTypeId": qtype.qualification_type_id,
         "Comparator": "DoesNotExist",
         "ActionsGuarded": "DiscoverPreviewAndAccept",
-    } in exclusion_requirements(emulator_account)
+    }
+    assert requirement in exclusion_requirements(emulator_account, study_groups=[group])
+    assert requirement not in exclusion_requirements(emulator_account)
 
 
 @pytest.mark.django_db
