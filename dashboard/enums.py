@@ -69,6 +69,7 @@ class JobKind(models.TextChoices):
     WORKER_BLOCK = "worker.block", "Block or unblock workers"
     WORKER_MESSAGE = "worker.message", "Message workers"
     QUALIFICATION_GRANT = "qualification.grant", "Grant or revoke qualifications"
+    QUALIFICATION_REQUESTS = "qualification.requests", "Decide qualification requests"
     STUDY_GROUP_EXCLUDE = "study_group.exclude", "Exclude a study group's workers"
 
 

@@ -36,5 +36,6 @@ urlpatterns = [
     path("a/<slug:slug>/jobs/<int:pk>/", views.job_detail, name="job-detail"),
     path("a/<slug:slug>/", include("hits.urls")),
     path("a/<slug:slug>/", include("people.urls")),
+    path("a/<slug:slug>/", include("qualifications.urls")),
     path("", include("hits.preview_urls")),
 ]

@@ -8,6 +8,8 @@ from qualifications.models import (
     QualificationGrant,
     QualificationRequest,
     QualificationType,
+    RequestDecision,
+    RequiringHIT,
 )
 
 
@@ -44,3 +46,17 @@ class QualificationGrantAdmin(RecordAdmin):
     list_display = ["worker_id", "action", "qualification_type", "integer_value", "state"]
     list_filter = ["account", "action", "state"]
     search_fields = ["worker_id"]
+
+
+@admin.register(RequestDecision)
+class RequestDecisionAdmin(RecordAdmin):
+    list_display = ["qualification_request_id", "worker_id", "action", "state", "created_at"]
+    list_filter = ["account", "action", "state"]
+    search_fields = ["worker_id", "qualification_request_id"]
+
+
+@admin.register(RequiringHIT)
+class RequiringHITAdmin(MirrorAdmin):
+    list_display = ["hit_id", "qualification_type", "title", "status"]
+    list_filter = ["account"]
+    search_fields = ["hit_id", "title"]

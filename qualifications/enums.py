@@ -22,3 +22,10 @@ class GrantAction(models.TextChoices):
 
 # Grants are intents (dashboard.intents): their states are the shared ones.
 GrantState = IntentState
+
+
+class RequestAction(models.TextChoices):
+    # AcceptQualificationRequest: the worker gets the type (with a value).
+    ACCEPT = "accept", "Accept"
+    # RejectQualificationRequest: with a reason MTurk shows the worker.
+    REJECT = "reject", "Reject"

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from dashboard.models import Intent, RequesterAccount
-from qualifications.enums import GrantAction, LabPurpose
+from qualifications.enums import GrantAction, LabPurpose, RequestAction
 
 
 class QualificationType(models.Model):
@@ -154,3 +154,81 @@ class QualificationGrant(Intent):
             "send_notification": self.send_notification,
             "reason": self.reason,
         }
+
+
+class RequiringHIT(models.Model):
+    """A HIT that requires one of our qualification types, as ListHITsForQualificationType lists it
+    (kept by the qualifications sync, so the type's page reads the database, not MTurk)."""
+
+    account = models.ForeignKey(RequesterAccount, on_delete=models.CASCADE, related_name="+")
+    qualification_type = models.ForeignKey(
+        QualificationType, on_delete=models.CASCADE, related_name="requiring_hits"
+    )
+    hit_id = models.CharField(max_length=64)
+    hit_type_id = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["hit_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["qualification_type", "hit_id"], name="uniq_requiring_hit_per_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hit_id} requires {self.qualification_type_id}"
+
+
+class RequestDecision(Intent):
+    """Accepting (with a value) or rejecting (with a reason) a worker's qualification request: an
+    intent (see dashboard.intents), sent once. The request row itself goes when the sync no longer
+    finds it pending, so the decision keeps the request's ids."""
+
+    request = models.ForeignKey(
+        QualificationRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+    )
+    qualification_request_id = models.CharField(max_length=64)
+    qualification_type = models.ForeignKey(
+        QualificationType, on_delete=models.CASCADE, related_name="request_decisions"
+    )
+    worker_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=10, choices=RequestAction.choices)
+    integer_value = models.IntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    execute_task = "qualifications.execute_request_decision"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One decision per request unless an earlier one failed: a request is decided once.
+            models.UniqueConstraint(
+                fields=["account", "qualification_request_id"],
+                condition=~Q(state__in=["failed", "gave_up"]),
+                name="one_decision_per_qualification_request",
+            )
+        ]
+        indexes = [models.Index(fields=["job", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.qualification_request_id} [{self.state}]"
+
+    def audit_action(self) -> str:
+        return f"qualification_request.{self.action}"
+
+    def audit_targets(self) -> dict[str, str]:
+        return {
+            "qualification_request": self.qualification_request_id,
+            "qualification_type": self.qualification_type.qualification_type_id,
+            "worker": self.worker_id,
+        }
+
+    def audit_parameters(self) -> dict[str, Any]:
+        return {"value": self.integer_value, "reason": self.reason}
