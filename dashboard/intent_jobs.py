@@ -1,4 +1,5 @@
-"""The one loop that carries out a bulk job's intents (bonuses, decisions, blocks, grants...).
+"""Carrying out intents in a worker: the one loop of a bulk job's rows (bonuses, decisions,
+blocks, grants...), and the one task body for a row sent on its own (`send_single_intent`).
 
 Every bulk action records its intent rows under a Job, then its job handler calls
 `carry_out_intents` with the function that sends one row. The loop sends the job's open rows in
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from celery import Task
 from django.db.models import Count
 
 from dashboard.enums import IntentState
@@ -104,3 +106,24 @@ def carry_out_intents(
         "already": counts.get(IntentState.ALREADY, 0),
         "failed": sum(counts.get(state, 0) for state in IntentState.failures()),
     }
+
+
+def send_single_intent(
+    task: Task,
+    *,
+    model: type[IntentT],
+    intent_id: int,
+    send: Callable[[int, MTurkGateway], IntentT | None],
+) -> str | None:
+    """The body of each kind's single-intent Celery task: send the row through the account's
+    gateway, and retry the task with backoff while MTurk throttles or fails (the row is back to
+    pending). Rows nobody is sending are found again by beat (dashboard.intents.requeue_stale).
+    Returns the row's final state, or None when it is gone or not claimable."""
+    intent = model._default_manager.select_related("account").filter(pk=intent_id).first()
+    if intent is None:
+        return None
+    with account_gateway(intent.account) as gateway:
+        result = send(intent_id, gateway)
+    if result is not None and result.state == IntentState.PENDING:
+        raise task.retry(countdown=5 * 2**task.request.retries)
+    return result.state if result else None

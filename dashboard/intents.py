@@ -14,13 +14,14 @@ MTurk goes through these functions, whatever its kind.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Protocol, TypeVar
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -52,6 +53,37 @@ class CallResult(Protocol):
 
 
 ResultT = TypeVar("ResultT", bound=CallResult)
+
+
+def save_new(rows: list[IntentT], *, refused: Callable[[IntentT], None]) -> list[IntentT]:
+    """Insert new intent rows and return those saved. A row a constraint refuses (typically "one
+    open intent per target": another request recorded one for the same target meanwhile) is
+    handed to `refused` and left out; the others are kept."""
+    if not rows:
+        return rows
+    manager = type(rows[0])._default_manager
+    try:
+        with transaction.atomic():
+            manager.bulk_create(rows, batch_size=500)
+        return rows
+    except IntegrityError:
+        pass
+    saved = []
+    for row in rows:
+        row.pk = None
+        try:
+            with transaction.atomic():
+                row.save()
+            saved.append(row)
+        except IntegrityError:
+            refused(row)
+    return saved
+
+
+def send_after_commit(intents: Iterable[Intent]) -> None:
+    """Enqueue the task that sends each (single) intent once the transaction recording it commits."""
+    for intent in intents:
+        transaction.on_commit(partial(enqueue_task, intent.execute_task, intent_id=intent.pk))
 
 
 def claim(

@@ -14,15 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from dashboard import intents
-from dashboard.dispatch import enqueue_task
 from dashboard.enums import JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
@@ -194,29 +192,16 @@ def request_decisions(
                         job=job,
                     )
                 )
-        try:
-            with transaction.atomic():
-                Decision.objects.bulk_create(rows, batch_size=500)
-        except IntegrityError:
-            # Another request recorded a decision for some of these meanwhile (the constraint
-            # allows one open decision per assignment): keep the others, skip those.
-            rows = _create_one_by_one(rows, outcome)
+        # A constraint allows one open decision per assignment: one recorded meanwhile by
+        # another request is skipped, the others kept.
+        rows = intents.save_new(
+            rows,
+            refused=lambda row: outcome.skipped.append(
+                (row.assignment.assignment_id, "a decision for it is already in progress")
+            ),
+        )
     outcome.decisions = rows
     return outcome
-
-
-def _create_one_by_one(rows: list[Decision], outcome: RequestOutcome) -> list[Decision]:
-    created = []
-    for row in rows:
-        try:
-            with transaction.atomic():
-                row.save()
-            created.append(row)
-        except IntegrityError:
-            outcome.skipped.append(
-                (row.assignment.assignment_id, "a decision for it is already in progress")
-            )
-    return created
 
 
 def _busy_in_chunks(candidates: list[Assignment]) -> set[int]:
@@ -337,11 +322,6 @@ def open_decisions(queryset: QuerySet[Decision]) -> QuerySet[Decision]:
 # --- What the review views ask for ----------------------------------------------------------------
 
 
-def _send_after_commit(decisions: Iterable[Decision]) -> None:
-    for decision in decisions:
-        transaction.on_commit(partial(enqueue_task, Decision.execute_task, intent_id=decision.pk))
-
-
 def decide_one(
     *,
     account: RequesterAccount,
@@ -366,7 +346,7 @@ def decide_one(
                 RejectionReason.objects.get_or_create(
                     account=account, text=feedback.strip(), defaults={"created_by": requested_by}
                 )
-            _send_after_commit(outcome.decisions)
+            intents.send_after_commit(outcome.decisions)
     except DecisionError as exc:
         return str(exc)
     return f"Not done: {outcome.skipped[0][1]}." if outcome.skipped else ""

@@ -11,14 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dashboard import intents
-from dashboard.dispatch import enqueue_task
 from dashboard.enums import AuditOutcome, IntentState
 from dashboard.models import Job, RequesterAccount
 from dashboard.services import record_audit_event
@@ -83,7 +81,7 @@ def request_grants(
     Workers named twice count once; workers with a change of this type already in flight are
     skipped (the constraint allows one open grant per worker and type, so two clicks or two jobs
     cannot race). `reason` is one text for all, or one per worker id. Single grants (no `job`)
-    are sent by `send_after_commit`; a job's by its handler."""
+    are sent by `intents.send_after_commit`; a job's by its handler."""
     action = GrantAction(action)
     user = requested_by if getattr(requested_by, "is_authenticated", False) else None
     ids = [w for w in dict.fromkeys(w.strip() for w in worker_ids) if w]
@@ -109,36 +107,15 @@ def request_grants(
                     job=job,
                 )
             )
-        try:
-            with transaction.atomic():
-                QualificationGrant.objects.bulk_create(rows, batch_size=500)
-        except IntegrityError:
-            # Another request recorded a change for some of these meanwhile: keep the others.
-            rows = _create_one_by_one(rows, outcome)
+        # One open change per worker and type: one recorded meanwhile elsewhere is skipped.
+        rows = intents.save_new(
+            rows,
+            refused=lambda row: outcome.skipped.append(
+                (row.worker_id, "a change of it is already in progress")
+            ),
+        )
     outcome.grants = rows
     return outcome
-
-
-def _create_one_by_one(
-    rows: list[QualificationGrant], outcome: GrantOutcome
-) -> list[QualificationGrant]:
-    created = []
-    for row in rows:
-        try:
-            with transaction.atomic():
-                row.save()
-            created.append(row)
-        except IntegrityError:
-            outcome.skipped.append((row.worker_id, "a change of it is already in progress"))
-    return created
-
-
-def send_after_commit(grants: Iterable[QualificationGrant]) -> None:
-    """Enqueue the task that sends each (single) grant once the recording commits."""
-    for grant in grants:
-        transaction.on_commit(
-            partial(enqueue_task, QualificationGrant.execute_task, intent_id=grant.pk)
-        )
 
 
 # --- Sending --------------------------------------------------------------------------------------

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from dashboard.enums import IntentState
-from dashboard.mturk_access import account_gateway
+from dashboard.intent_jobs import send_single_intent
 from qualifications.models import QualificationGrant
 from qualifications.services import execute_grant
 
 
 @shared_task(bind=True, name=QualificationGrant.execute_task, max_retries=5)
 def task_execute_grant(self: Task, *, intent_id: int, **_legacy: object) -> str | None:
-    """Send one grant or revocation; retried with backoff while MTurk throttles or fails. (Grants
-    nobody is sending are found again by beat: dashboard.intents.requeue_stale.)"""
-    grant = QualificationGrant.objects.select_related("account").filter(pk=intent_id).first()
-    if grant is None:
-        return None
-    with account_gateway(grant.account) as gateway:
-        result = execute_grant(grant_id=intent_id, gateway=gateway)
-    if result is not None and result.state == IntentState.PENDING:
-        raise self.retry(countdown=5 * 2**self.request.retries)
-    return result.state if result else None
+    """Send one grant or revocation (dashboard.intent_jobs.send_single_intent)."""
+    return send_single_intent(
+        self,
+        model=QualificationGrant,
+        intent_id=intent_id,
+        send=lambda pk, gateway: execute_grant(grant_id=pk, gateway=gateway),
+    )

@@ -12,15 +12,13 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from dashboard import intents
-from dashboard.dispatch import enqueue_task
 from dashboard.enums import IntentState, JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
@@ -112,28 +110,15 @@ def request_block_changes(
                     job=job,
                 )
             )
-        try:
-            with transaction.atomic():
-                BlockChange.objects.bulk_create(changes, batch_size=500)
-        except IntegrityError:
-            # Another request recorded a change for some of these meanwhile: keep the others.
-            changes = _create_one_by_one(changes, outcome)
+        # One open change per worker: one recorded meanwhile by another request is skipped.
+        changes = intents.save_new(
+            changes,
+            refused=lambda change: outcome.skipped.append(
+                (change.worker_id, "a block change for them is already in progress")
+            ),
+        )
     outcome.changes = changes
     return outcome
-
-
-def _create_one_by_one(changes: list[BlockChange], outcome: BlockOutcome) -> list[BlockChange]:
-    created = []
-    for change in changes:
-        try:
-            with transaction.atomic():
-                change.save()
-            created.append(change)
-        except IntegrityError:
-            outcome.skipped.append(
-                (change.worker_id, "a block change for them is already in progress")
-            )
-    return created
 
 
 @dataclass(frozen=True)
@@ -243,15 +228,12 @@ def change_one(
             outcome = request_block_changes(
                 account=account, rows=rows, action=action, requested_by=requested_by
             )
-            for change in outcome.changes:
-                transaction.on_commit(
-                    partial(enqueue_task, BlockChange.execute_task, intent_id=change.pk)
-                )
+            intents.send_after_commit(outcome.changes)
         else:
             outcome = _request_soft(
                 account=account, rows=rows, action=action, requested_by=requested_by, job=None
             )
-            qualification_services.send_after_commit(outcome.grants)
+            intents.send_after_commit(outcome.grants)
     return outcome
 
 

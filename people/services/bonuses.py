@@ -17,14 +17,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 
 from dashboard import intents
-from dashboard.dispatch import enqueue_task
 from dashboard.enums import IntentState
 from dashboard.models import Job, RequesterAccount
 from hits.enums import AssignmentStatus
@@ -122,11 +120,6 @@ def bonusable_assignment(account: RequesterAccount, assignment_id: str) -> Assig
     return assignment
 
 
-def _send_after_commit(bonus_ids: Iterable[int]) -> None:
-    for bonus_id in bonus_ids:
-        transaction.on_commit(partial(enqueue_task, Bonus.execute_task, intent_id=bonus_id))
-
-
 def request_bonus(
     *,
     account: RequesterAccount,
@@ -177,7 +170,7 @@ def request_bonus(
     try:
         with transaction.atomic():
             bonus.save()
-            _send_after_commit([bonus.pk])
+            intents.send_after_commit([bonus])
     except IntegrityError:
         # A concurrent request (a double click) recorded it first: the constraints refuse this one.
         raise BonusRefused("A bonus for this assignment is already requested.") from None
