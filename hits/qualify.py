@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from dashboard.enums import JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
 from hits import review
 from hits.models import Assignment, Batch, HITType
+from qualifications.enums import LabPurpose
 from qualifications.models import Qualification, QualificationType
 from qualifications.services import GrantOutcome, request_grants
 
@@ -35,10 +37,13 @@ class Candidate:
     holds: int | None = None  # the value the worker holds now (by the mirror), if any
 
 
-def grantable_types(account: RequesterAccount) -> Any:
-    """The account's types a lab may grant by hand: its own active ones (MTurk's system types are
-    not ours to grant)."""
-    return QualificationType.objects.filter(account=account, status="Active").order_by("name")
+def grantable_types(account: RequesterAccount) -> QuerySet[QualificationType]:
+    """The account's types a lab may grant from a review: its own active ones, but not those the
+    dashboard made for its own bookkeeping (the soft-block list, study groups' exclusions), which
+    their own pages grant with their own records."""
+    return QualificationType.objects.filter(
+        account=account, status="Active", lab_purpose=LabPurpose.NONE
+    ).order_by("name")
 
 
 def _held(

@@ -215,14 +215,13 @@ def read_request(request: QualificationRequest) -> PendingRequest:
     elif not parsed.ok:
         problem = parsed.error
     return PendingRequest(
-        request=request,
-        score=score_answers(qtype.answer_key, request.answer) if qtype.answer_key else None,
-        questions=questions,
-        problem=problem,
+        request=request, score=auto_score(request), questions=questions, problem=problem
     )
 
 
 def auto_score(request: QualificationRequest) -> int | None:
+    """The value the type's answer key gives the request's answers (the mirror holds the key
+    MTurk returns with the type); None without a key, or when the answers cannot be read."""
     qtype = request.qualification_type
     return score_answers(qtype.answer_key, request.answer) if qtype.answer_key else None
 
@@ -477,8 +476,14 @@ def execute_request_decision(
             holds = _holds(gateway, type_id, decision.worker_id)
             if holds == (decision.action == RequestAction.ACCEPT):
                 return DecisionResult(exc.request_id, already=True)
+            why = (
+                "the worker holds the type: it was accepted outside the dashboard"
+                if holds
+                else "the worker does not hold the type: it was rejected outside the dashboard "
+                "(or withdrawn)"
+            )
             raise MTurkError(
-                f"The request was decided the other way outside the dashboard: {exc.message}",
+                f"The request was decided the other way ({why}). MTurk said: {exc.message}",
                 code=exc.code,
                 turk_error_code=exc.turk_error_code,
                 operation=exc.operation,
