@@ -50,8 +50,8 @@ def request_queue(request: DashboardRequest, slug: str) -> HttpResponse:
     account = account_for_user(request, slug)
     types = QualificationType.objects.filter(account=account)
     form = QueueFilterForm(request.GET or None, types=types)
-    valid = form.is_valid() or not request.GET
-    qtype = form.cleaned_data.get("type") if form.is_bound and form.is_valid() else None
+    valid = not form.is_bound or form.is_valid()
+    qtype = form.cleaned_data.get("type") if form.is_bound and valid else None
     rows = services.pending_requests(account=account, qualification_type=qtype)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
