@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hits import views
+from hits import qualify_views, views
 
 urlpatterns = [
     path("studies/", views.study_list, name="study-list"),
@@ -17,6 +17,22 @@ urlpatterns = [
         "studies/<str:hit_type_id>/upload/<int:upload_id>/confirm/",
         views.results_upload_confirm,
         name="results-upload-confirm",
+    ),
+    path("studies/<str:hit_type_id>/qualify/", qualify_views.study_qualify, name="study-qualify"),
+    path(
+        "studies/<str:hit_type_id>/qualify/confirm/",
+        qualify_views.study_qualify_confirm,
+        name="study-qualify-confirm",
+    ),
+    path(
+        "studies/<str:hit_type_id>/qualify/selected/",
+        qualify_views.study_qualify_selected,
+        name="study-qualify-selected",
+    ),
+    path(
+        "studies/<str:hit_type_id>/qualify/selected/confirm/",
+        qualify_views.study_qualify_selected_confirm,
+        name="study-qualify-selected-confirm",
     ),
     path("batches/", views.batch_list, name="batch-list"),
     path("hits/", views.hit_list, name="hit-list"),

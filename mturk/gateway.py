@@ -949,19 +949,24 @@ class MTurkGateway:
 
     def accept_qualification_request(
         self, *, qualification_request_id: str, integer_value: int | None = None
-    ) -> None:
-        self._call(
+    ) -> str | None:
+        """Accept a pending request (the worker gets the type); returns the request id. A request
+        already decided no longer exists at MTurk: that raises ``NotFound``."""
+        response = self._call(
             "AcceptQualificationRequest",
             **_compact(QualificationRequestId=qualification_request_id, IntegerValue=integer_value),
         )
+        return _request_id(response)
 
     def reject_qualification_request(
         self, *, qualification_request_id: str, reason: str | None = None
-    ) -> None:
-        self._call(
+    ) -> str | None:
+        """Reject a pending request (MTurk shows the worker `reason`); returns the request id."""
+        response = self._call(
             "RejectQualificationRequest",
             **_compact(QualificationRequestId=qualification_request_id, Reason=reason),
         )
+        return _request_id(response)
 
     # --- notifications and review policies ---------------------------------------------------------
 

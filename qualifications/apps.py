@@ -14,3 +14,4 @@ class QualificationsConfig(AppConfig):
         from qualifications import jobs
 
         register_job_handler(JobKind.QUALIFICATION_GRANT, jobs.carry_out_grants)
+        register_job_handler(JobKind.QUALIFICATION_REQUESTS, jobs.carry_out_request_decisions)

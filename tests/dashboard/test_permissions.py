@@ -60,6 +60,8 @@ ACCOUNT_VIEWS = {
     "message-template-create": Action.MANAGE_WORKERS,
     "message-template-edit": Action.MANAGE_WORKERS,
     "worker-message": Action.MANAGE_WORKERS,
+    "qualification-requests": Action.VIEW,
+    "study-qualify": Action.MANAGE_QUALIFICATIONS,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -90,6 +92,16 @@ ACCOUNT_POST_VIEWS = {
     # No ticked rows: the compose page, with no recipients yet.
     "message-compose-from-study": (Action.MANAGE_WORKERS, 200),
     "message-template-delete": (Action.MANAGE_WORKERS, 302),
+    # Deciding a request that does not exist: a member who may decide gets 404.
+    "qualification-request-decide": (Action.MANAGE_QUALIFICATIONS, 404),
+    # No ticked requests, or an unconfirmed post: a 400 page that says why, nothing sent.
+    "qualification-requests-bulk": (Action.MANAGE_QUALIFICATIONS, 400),
+    "qualification-requests-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
+    # Derived and grid grants: an empty post is the form again with its errors (400); no ticked
+    # rows is back to the study with a message.
+    "study-qualify-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
+    "study-qualify-selected": (Action.MANAGE_QUALIFICATIONS, 302),
+    "study-qualify-selected-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
 }
 
 
@@ -117,6 +129,10 @@ def _url(name: str, account: RequesterAccount) -> str:
         "results-download",
         "results-upload",
         "results-upload-confirm",
+        "study-qualify",
+        "study-qualify-confirm",
+        "study-qualify-selected",
+        "study-qualify-selected-confirm",
     ):
         kwargs["hit_type_id"] = _assignment(account).hit_type.hit_type_id
     if name == "results-upload-confirm":
@@ -125,6 +141,8 @@ def _url(name: str, account: RequesterAccount) -> str:
         kwargs["worker_id"] = _assignment(account).worker.worker_id
     if name == "worker-block":
         kwargs["worker_id"] = "AMATRIXWORKER"
+    if name == "qualification-request-decide":
+        kwargs["request_id"] = "MATRIXREQUEST"
     if name in ("bonus-pay",):
         kwargs["assignment_id"] = _assignment(account).assignment_id
     if name == "worker-message":
