@@ -189,6 +189,11 @@ class TestQuestionForm(forms.Form):
 
 
 class _QuestionFormSetBase(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove this question (when saving or adding one)"
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
@@ -312,7 +317,10 @@ def builder_documents(
 ) -> tuple[QualificationTest, TestDocuments]:
     """The test the (valid) builder forms describe, and its documents."""
     questions = tuple(
-        form.to_question() for form in formset.forms if not form.cleaned_data.get("DELETE")
+        form.to_question()
+        for form in formset.forms
+        # A blank extra question (empty_permitted, unchanged) has no cleaned data: not a question.
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
     )
     test = QualificationTest(
         questions,
@@ -505,6 +513,8 @@ def builder_errors(builder: TestBuilder) -> list[str]:
             errors += [f"{label}: {error}" for error in field_errors]
     errors += [str(error) for error in builder.questions.non_form_errors()]
     for number, form in enumerate(builder.questions.forms, 1):
+        if getattr(form, "cleaned_data", {}).get("DELETE"):
+            continue
         for name, field_errors in form.errors.items():
             label = "" if name == "__all__" else f" {form.fields[name].label or name}"
             errors += [f"Question {number}{label}: {error}" for error in field_errors]

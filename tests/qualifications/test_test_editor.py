@@ -442,3 +442,82 @@ def test_a_type_of_another_account_answers_404(lab_admin_client, account, other_
 
     assert lab_admin_client.get(_edit_url(account, "THEIRS")).status_code == 404
     assert lab_admin_client.get(_preview_url(account, "THEIRS")).status_code == 404
+
+
+def test_raw_xml_previews_with_its_problems_listed(lab_admin_client, account, local_type):
+    missing_id = QUESTION_FORM.replace("<QuestionIdentifier>fruit</QuestionIdentifier>", "")
+
+    response = lab_admin_client.post(
+        _preview_url(account, "LOCALTYPE"),
+        {"action": "preview_raw", "question_form": missing_id, "duration_seconds": "60"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["notes"] == ["Question 1: <QuestionIdentifier> is missing."]
+    assert "value=&quot;pears&quot;" in response.content.decode()
+
+
+def test_a_preview_of_nothing_is_a_400_with_the_reasons(lab_admin_client, account, local_type):
+    response = lab_admin_client.post(
+        _preview_url(account, "LOCALTYPE"),
+        {**_builder_post([{"identifier": "", "kind": "single"}]), "action": "preview"},
+    )
+
+    assert response.status_code == 400
+    assert response.context["srcdoc"] is None
+    assert response.context["notes"] == ["A test needs at least one question."]
+    assert response["Content-Security-Policy"] == preview_csp(scripts=False)
+
+
+def test_hostile_question_text_is_escaped_in_the_preview(lab_admin_client, account, local_type):
+    hostile = '"><script>alert(1)</script>'
+    question = {**TWO_QUESTIONS[0], "text": hostile, "options": f"a | {hostile}\nb | B"}
+
+    response = lab_admin_client.post(
+        _preview_url(account, "LOCALTYPE"), {**_builder_post([question]), "action": "preview"}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<script" not in body
+    # Escaped by the renderer, then once more as the srcdoc attribute.
+    assert "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;" in body
+
+
+def test_an_unknown_editor_action_is_a_400_and_sends_nothing(lab_admin_client, account, local_type):
+    response = lab_admin_client.post(_edit_url(account, "LOCALTYPE"), {"action": "publish"})
+
+    assert response.status_code == 400
+    assert [str(m) for m in response.context["messages"]] == [
+        "Nothing was saved: use the editor's Save buttons."
+    ]
+
+
+def test_a_test_over_mturks_size_limit_is_refused(lab_admin_client, account, local_type):
+    long_text = "\n\n".join(["x" * 4000] * 17)
+    questions = [
+        {**TWO_QUESTIONS[0], "identifier": f"q{i}", "text": long_text[:4990]} for i in range(14)
+    ]
+
+    response = lab_admin_client.post(
+        _edit_url(account, "LOCALTYPE"), {**_builder_post(questions), "action": "save"}
+    )
+
+    assert response.status_code == 400
+    size = len(response.context["builder"].documents.question_form.encode())
+    assert size > 65535
+    assert response.context["builder"].problems == [
+        f"The QuestionForm is {size} bytes long; MTurk accepts at most 65535."
+    ]
+
+
+def test_a_blank_extra_question_is_left_out(lab_admin_client, account, local_type):
+    data = _builder_post([TWO_QUESTIONS[0], {"identifier": "", "kind": "single"}])
+
+    response = lab_admin_client.post(
+        _preview_url(account, "LOCALTYPE"), {**data, "action": "preview"}
+    )
+
+    assert response.status_code == 200
+    assert "name=&quot;capital&quot;" in response.content.decode()
+    assert response.context["notes"] == []
