@@ -50,6 +50,15 @@ _RANGE_LINE = re.compile(
 MAX_DURATION_SECONDS = 365 * 24 * 3600
 
 
+def _plain_decimal(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros, never in exponent form (``normalize`` would make 100 into
+    1E+2, which the AnswerKey schema's decimal does not accept)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return Decimal(text)
+
+
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
@@ -304,7 +313,7 @@ class TestSettingsForm(forms.Form):
         if kind == MappingKind.PERCENTAGE:
             return ScoreMapping(kind, maximum_summed_score=data["maximum_summed_score"])
         if kind == MappingKind.SCALE:
-            return ScoreMapping(kind, multiplier=Decimal(data["multiplier"]).normalize())
+            return ScoreMapping(kind, multiplier=_plain_decimal(data["multiplier"]))
         if kind == MappingKind.RANGE:
             return ScoreMapping(
                 kind, ranges=tuple(data["ranges"]), out_of_range_value=data["out_of_range_value"]

@@ -27,6 +27,7 @@ from mturk.qualification_test import (
 )
 from qualifications.models import QualificationType
 from qualifications.sync import sync_qualifications
+from qualifications.test_forms import TestBuilder
 
 pytestmark = pytest.mark.django_db
 
@@ -521,3 +522,29 @@ def test_a_blank_extra_question_is_left_out(lab_admin_client, account, local_typ
     assert response.status_code == 200
     assert "name=&quot;capital&quot;" in response.content.decode()
     assert response.context["notes"] == []
+
+
+@pytest.mark.parametrize(
+    ("mapping", "expected"),
+    [
+        (
+            {"mapping": "scale", "multiplier": "100.00"},
+            "<SummedScoreMultiplier>100</SummedScoreMultiplier>",
+        ),
+        (
+            {"mapping": "scale", "multiplier": "2.50"},
+            "<SummedScoreMultiplier>2.5</SummedScoreMultiplier>",
+        ),
+        (
+            {"mapping": "range", "ranges": "0 .. 1 = 0\n2 .. 2 = 100", "out_of_range_value": "-1"},
+            "<SummedScoreRange><InclusiveLowerBound>2</InclusiveLowerBound><InclusiveUpperBound>2"
+            "</InclusiveUpperBound><QualificationValue>100</QualificationValue></SummedScoreRange>"
+            "<OutOfRangeQualificationValue>-1</OutOfRangeQualificationValue>",
+        ),
+    ],
+)
+def test_each_score_mapping_is_built_into_a_valid_key(local_type, mapping, expected):
+    builder = TestBuilder(local_type, _builder_post(TWO_QUESTIONS, **mapping))
+
+    assert builder.is_valid(), builder.problems
+    assert expected in builder.documents.answer_key
