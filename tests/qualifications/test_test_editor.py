@@ -312,7 +312,10 @@ def test_invalid_raw_xml_is_refused_with_each_error_and_nothing_sent(
         "Answer key Question 1 (“fruit”), answer option 1: <AnswerScore> must be a whole number, not “ten”.",
     ]
     body = response.content.decode()
-    assert "&lt;AnswerScore&gt; must be a whole number, not “ten”." in body
+    assert (
+        "<li>Answer key Question 1 (“fruit”), answer option 1: &lt;AnswerScore&gt; must be a "
+        "whole number, not “ten”.</li>"
+    ) in body
     calls_after = fresh_emulator.control.truth("calls")["call_counts"].get(
         "UpdateQualificationType", 0
     )

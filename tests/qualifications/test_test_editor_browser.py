@@ -62,3 +62,19 @@ def test_admin_builds_previews_and_saves_a_two_question_test(
     test = parse_test(truth["Test"], truth["AnswerKey"])
     assert [q.identifier for q in test.questions] == ["capital", "primes"]
     assert truth["TestDurationInSeconds"] == 300
+
+    # The same test as XML; a broken answer key is refused with its message, nothing sent.
+    page.click("#mode-raw")
+    key = page.input_value("#id_answer_key")
+    page.fill(
+        "#id_answer_key",
+        key.replace("<AnswerScore>1</AnswerScore>", "<AnswerScore>x</AnswerScore>", 1),
+    )
+    page.click("#save-raw")
+    expect(page.locator("#raw-errors li")).to_have_count(1)
+    expect(page.locator("#raw-errors")).to_contain_text("<AnswerScore> must be a whole number")
+    # The frame shows the saved test (GET), in its sandbox.
+    expect(preview.locator("section.question")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "test-editor-raw-refused.png"), full_page=True)
+    after = fresh_emulator.control.truth("qualification_types")["qualification_types"][0]
+    assert after["AnswerKey"] == truth["AnswerKey"]
