@@ -205,11 +205,41 @@ def _question_xml(question: TestQuestion) -> str:
     return f"<Question>{''.join(parts)}</Question>"
 
 
+_TOKENS = re.compile(r"<[^>]+>|[^<]+")
+
+
+def _indented(xml: str) -> str:
+    """Our own compact document, one element per line and indented, for people who edit it as
+    XML. Only for documents built here: every text is escaped and sits alone in a leaf element."""
+    tokens, lines, depth, index = _TOKENS.findall(xml), [], 0, 0
+    while index < len(tokens):
+        token, pad = tokens[index], "  " * depth
+        following = tokens[index + 1 : index + 3]
+        if token.startswith("<?") or token.endswith("/>"):
+            lines.append(pad + token)
+            index += 1
+        elif token.startswith("</"):
+            depth -= 1
+            lines.append("  " * depth + token)
+            index += 1
+        elif len(following) == 2 and not following[0].startswith("<"):
+            lines.append(pad + token + following[0] + following[1])
+            index += 3
+        elif following and following[0].startswith("</"):
+            lines.append(pad + token + following[0])
+            index += 2
+        else:
+            lines.append(pad + token)
+            depth += 1
+            index += 1
+    return "\n".join(lines)
+
+
 def build_question_form(test: QualificationTest) -> str:
     """The test's QuestionForm document (2017-11-06 schema)."""
     overview = f"<Overview>{_texts(test.overview)}</Overview>" if paragraphs(test.overview) else ""
     questions = "".join(_question_xml(question) for question in test.questions)
-    return (
+    return _indented(
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<QuestionForm xmlns="{QUESTION_FORM_NAMESPACE}">{overview}{questions}</QuestionForm>'
     )
@@ -263,7 +293,7 @@ def build_answer_key(test: QualificationTest) -> str:
             f"<Question>{_el('QuestionIdentifier', question.identifier)}{options}{default}"
             "</Question>"
         )
-    return (
+    return _indented(
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<AnswerKey xmlns="{ANSWER_KEY_NAMESPACE}">{"".join(questions)}'
         f"{_mapping_xml(test.mapping)}</AnswerKey>"

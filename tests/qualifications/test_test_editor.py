@@ -4,6 +4,7 @@ what MTurk would refuse with nothing sent, and who may do what."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from mturk.qualification_test import (
     Option,
     QualificationTest,
     QuestionKind,
+    RangeBand,
     ScoreMapping,
     TestQuestion,
     parse_test,
@@ -532,22 +534,29 @@ def test_a_blank_extra_question_is_left_out(lab_admin_client, account, local_typ
     [
         (
             {"mapping": "scale", "multiplier": "100.00"},
-            "<SummedScoreMultiplier>100</SummedScoreMultiplier>",
+            ScoreMapping(MappingKind.SCALE, multiplier=Decimal(100)),
         ),
         (
             {"mapping": "scale", "multiplier": "2.50"},
-            "<SummedScoreMultiplier>2.5</SummedScoreMultiplier>",
+            ScoreMapping(MappingKind.SCALE, multiplier=Decimal("2.5")),
         ),
         (
             {"mapping": "range", "ranges": "0 .. 1 = 0\n2 .. 2 = 100", "out_of_range_value": "-1"},
-            "<SummedScoreRange><InclusiveLowerBound>2</InclusiveLowerBound><InclusiveUpperBound>2"
-            "</InclusiveUpperBound><QualificationValue>100</QualificationValue></SummedScoreRange>"
-            "<OutOfRangeQualificationValue>-1</OutOfRangeQualificationValue>",
+            ScoreMapping(
+                MappingKind.RANGE,
+                ranges=(RangeBand(0, 1, 0), RangeBand(2, 2, 100)),
+                out_of_range_value=-1,
+            ),
         ),
+        ({"mapping": "none"}, ScoreMapping()),
     ],
 )
 def test_each_score_mapping_is_built_into_a_valid_key(local_type, mapping, expected):
     builder = TestBuilder(local_type, _builder_post(TWO_QUESTIONS, **mapping))
 
+    # Valid includes the built AnswerKey passing validation (a multiplier of 1E+2 would not).
     assert builder.is_valid(), builder.problems
-    assert expected in builder.documents.answer_key
+    assert (
+        parse_test(builder.documents.question_form, builder.documents.answer_key).mapping
+        == expected
+    )
