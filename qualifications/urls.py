@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from qualifications import request_views
+from qualifications import request_views, test_views
 
 urlpatterns: list[URLPattern] = [
     # --- types and scores ---
     # --- test editor ---
+    path(
+        "qualifications/<str:qualification_type_id>/test/",
+        test_views.test_edit,
+        name="qualification-test-edit",
+    ),
+    path(
+        "qualifications/<str:qualification_type_id>/test/preview/",
+        test_views.test_preview,
+        name="qualification-test-preview",
+    ),
     # --- request queue ---
     path("qualifications/requests/", request_views.request_queue, name="qualification-requests"),
     path(

@@ -6,7 +6,7 @@ Question HTML is never rendered in the dashboard's origin: the preview page puts
 storage or DOM) and serves the page with a Content-Security-Policy of its own. The modules:
 
 - :mod:`hits.preview.build`: :func:`build_preview`, what the page shows for each kind of question.
-- :mod:`hits.preview.csp`: the iframe sandbox flags and the page's Content-Security-Policy.
+- :mod:`dashboard.previews`: the iframe sandbox flags and the page's Content-Security-Policy.
 - :mod:`hits.preview.external`: the URL framed for an ExternalQuestion, and which URLs may be.
 - :mod:`hits.preview.form_filler`: an HTMLQuestion's form filled with one worker's answers.
 
@@ -16,13 +16,13 @@ below are re-exported so callers may import them from ``hits.preview``.
 
 from __future__ import annotations
 
-from hits.preview.build import Preview, build_preview
-from hits.preview.csp import (
+from dashboard.previews import (
     SANDBOX_EXTERNAL,
     SANDBOX_NO_SCRIPTS,
     SANDBOX_WITH_SCRIPTS,
     preview_csp,
 )
+from hits.preview.build import Preview, build_preview
 from hits.preview.external import ASSIGNMENT_ID_NOT_AVAILABLE, external_preview_url
 from hits.preview.form_filler import fill_html_form
 from mturk.questionform import render_question_form

@@ -6,7 +6,7 @@
 https URL with the parameters MTurk appends in preview (:mod:`hits.preview.external`); a
 QuestionForm rendered by :func:`mturk.questionform.render_question_form`; a HIT made from a layout
 by the Question document MTurk returned for it or, lacking one, its layout id and parameters. Each
-kind gets its iframe sandbox and page policy from :mod:`hits.preview.csp`.
+kind gets its iframe sandbox and page policy from :mod:`dashboard.previews`.
 
 Pure functions: no views, no database access beyond the attributes of the objects passed in. The
 question and the answers are untrusted, and nothing raises on malformed input: the returned
@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from hits.enums import QuestionKind
-from hits.preview.csp import (
+from dashboard.previews import (
     SANDBOX_EXTERNAL,
     SANDBOX_NO_SCRIPTS,
     SANDBOX_WITH_SCRIPTS,
     preview_csp,
 )
+from hits.enums import QuestionKind
 from hits.preview.external import (
     MTURK_SUBMIT_LIVE,
     MTURK_SUBMIT_SANDBOX,

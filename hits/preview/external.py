@@ -2,14 +2,14 @@
 
 An ExternalURL is untrusted and is never fetched by the server; the preview page frames it in the
 browser, so it must be an https URL (as MTurk requires) and must not be the dashboard's own origin
-(the external frame is given allow-same-origin, see :mod:`hits.preview.csp`).
+(the external frame is given allow-same-origin, see :mod:`dashboard.previews`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote, urlencode, urlsplit
 
-from hits.preview.csp import HTTPS_ORIGIN
+from dashboard.previews import HTTPS_ORIGIN
 
 __all__ = [
     "ASSIGNMENT_ID_NOT_AVAILABLE",

@@ -62,6 +62,10 @@ ACCOUNT_VIEWS = {
     "worker-message": Action.MANAGE_WORKERS,
     "qualification-requests": Action.VIEW,
     "study-qualify": Action.MANAGE_QUALIFICATIONS,
+    "qualification-test-edit": Action.MANAGE_QUALIFICATIONS,
+    # GET shows the saved test (research staff preview questions); POSTing unsaved work needs
+    # MANAGE_QUALIFICATIONS (tests/qualifications/test_test_editor.py).
+    "qualification-test-preview": Action.PREVIEW,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -172,6 +176,13 @@ def _url(name: str, account: RequesterAccount) -> str:
 
         group, _ = StudyGroup.objects.get_or_create(account=account, name="Matrix group")
         kwargs["pk"] = group.pk
+    if name in ("qualification-test-edit", "qualification-test-preview"):
+        from qualifications.models import QualificationType
+
+        qtype, _ = QualificationType.objects.get_or_create(
+            account=account, qualification_type_id="MATRIXQUALTYPE", defaults={"name": "Matrix"}
+        )
+        kwargs["qualification_type_id"] = qtype.qualification_type_id
     return reverse(name, kwargs=kwargs)
 
 

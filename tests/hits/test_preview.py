@@ -16,10 +16,10 @@ from dashboard.enums import (
     RESEARCH_STAFF_GROUP,
     SyncKind,
 )
+from dashboard.previews import SANDBOX_EXTERNAL, SANDBOX_WITH_SCRIPTS, preview_csp
 from hits.enums import QuestionKind
 from hits.models import HIT, Assignment, HITType
 from hits.preview.build import build_preview
-from hits.preview.csp import SANDBOX_EXTERNAL, SANDBOX_WITH_SCRIPTS, preview_csp
 from hits.preview.external import ASSIGNMENT_ID_NOT_AVAILABLE, external_preview_url
 from hits.preview.form_filler import fill_html_form
 from mturk.questionform import render_question_form

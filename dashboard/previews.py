@@ -1,9 +1,11 @@
 """How a preview page isolates the question it shows: the iframe's sandbox and the page's CSP.
 
 Question HTML, scripts and external pages are untrusted and must never run with the dashboard's
-privileges. The preview page frames them in an ``<iframe sandbox>`` whose flags are one of the
+privileges. A preview page frames them in an ``<iframe sandbox>`` whose flags are one of the
 ``SANDBOX_*`` values below, and serves itself with the Content-Security-Policy of
-:func:`preview_csp`. Which pair a question gets is decided by :mod:`hits.preview.build`.
+:func:`preview_csp`. It lives in the core because every app that previews questions must use the
+same pair: the review workspace (which pair a HIT's question gets is decided by
+:mod:`hits.preview.build`) and the qualification test editor.
 """
 
 from __future__ import annotations
