@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import confirmations
-from dashboard.enums import Action
+from dashboard.enums import Action, IntentState
 from dashboard.forms import LiveAccountConfirmForm
 from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.http import DashboardRequest
@@ -109,7 +109,7 @@ def qualification_detail(request: DashboardRequest, slug: str, type_id: str) -> 
             "requiring_hits": qtype.requiring_hits.all()[:200],
             "requiring_count": qtype.requiring_hits.count(),
             "open_grants": QualificationGrant.objects.filter(
-                qualification_type=qtype, state__in=["pending", "sending"]
+                qualification_type=qtype, state__in=IntentState.open()
             ).count(),
             "can_manage": Action.MANAGE_QUALIFICATIONS.value in request.account_actions,
             "can_export": Action.EXPORT.value in request.account_actions,
