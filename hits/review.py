@@ -224,6 +224,12 @@ _ANALYSES: dict[tuple, HITTypeAnalysis] = {}
 _ANALYSES_KEPT = 32
 
 
+def forget_analyses() -> None:
+    """Drop every cached analysis (tests: a rolled-back test database reuses row ids, so a new
+    study could match an old one's fingerprint)."""
+    _ANALYSES.clear()
+
+
 def _analyse(assignments: QuerySet[Assignment], hits: QuerySet[HIT]) -> HITTypeAnalysis:
     rows = list(
         assignments.values_list(

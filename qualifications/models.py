@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -232,3 +233,33 @@ class RequestDecision(Intent):
 
     def audit_parameters(self) -> dict[str, Any]:
         return {"value": self.integer_value, "reason": self.reason}
+
+
+class GrantUpload(models.Model):
+    """A file of grants (worker id and value) or revocations as uploaded, kept so the
+    confirmation sends exactly what its preview showed, and claimed by the one job that sends it
+    (a second confirmation of the same file finds the job)."""
+
+    account = models.ForeignKey(RequesterAccount, on_delete=models.CASCADE, related_name="+")
+    qualification_type = models.ForeignKey(
+        QualificationType, on_delete=models.CASCADE, related_name="uploads"
+    )
+    action = models.CharField(max_length=10, choices=GrantAction.choices)
+    reason = models.TextField(blank=True)
+    send_notification = models.BooleanField(default=False)
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField()
+    content_sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    job = models.ForeignKey(
+        "dashboard.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.qualification_type_id} from {self.filename}"

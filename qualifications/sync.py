@@ -10,7 +10,12 @@ from django.utils import timezone
 from dashboard.models import RequesterAccount
 from mturk import records
 from mturk.gateway import MTurkGateway
-from qualifications.models import Qualification, QualificationRequest, QualificationType
+from qualifications.models import (
+    Qualification,
+    QualificationRequest,
+    QualificationType,
+    RequiringHIT,
+)
 
 TYPE_FIELDS = [
     "name",
@@ -78,8 +83,8 @@ def _upsert(
 
 
 def sync_qualifications(*, account: RequesterAccount, gateway: MTurkGateway) -> dict[str, int]:
-    """Our qualification types (MustBeOwnedByCaller), every worker's score in each, and pending
-    requests. Types MTurk no longer lists (deleted) are removed with their scores."""
+    """Our qualification types (MustBeOwnedByCaller), every worker's score in each (granted and
+    revoked), the HITs that require each, and pending requests. Types MTurk no longer lists (deleted) are removed with their scores."""
     types: dict[str, dict[str, Any]] = {}
     for page in gateway.iter_qualification_type_pages(must_be_owned_by_caller=True):
         for record in page:
@@ -93,18 +98,31 @@ def sync_qualifications(*, account: RequesterAccount, gateway: MTurkGateway) -> 
             fields=TYPE_FIELDS,
             scope={},
         )
-    totals = {"types": len(types), "scores": 0, "requests": 0}
+    totals = {"types": len(types), "scores": 0, "requests": 0, "requiring_hits": 0}
     for qtype in QualificationType.objects.filter(account=account):
         scores: dict[str, dict[str, Any]] = {}
-        for score_page in gateway.iter_workers_with_qualification_pages(
+        # Revoked scores are listed too (and first, so a worker MTurk lists both ways reads as
+        # granted): a revoked qualification reads as revoked, not as never held.
+        for status in ("Revoked", "Granted"):
+            for score_page in gateway.iter_workers_with_qualification_pages(
+                qualification_type_id=qtype.qualification_type_id, status=status
+            ):
+                for q in score_page:
+                    scores[q.worker_id] = {
+                        "integer_value": q.integer_value,
+                        "locale": dict(q.locale or {}),
+                        "status": q.status or status,
+                        "grant_time": q.grant_time,
+                    }
+        requiring: dict[str, dict[str, Any]] = {}
+        for hit_page in gateway.iter_hits_for_qualification_type_pages(
             qualification_type_id=qtype.qualification_type_id
         ):
-            for q in score_page:
-                scores[q.worker_id] = {
-                    "integer_value": q.integer_value,
-                    "locale": dict(q.locale or {}),
-                    "status": q.status or "Granted",
-                    "grant_time": q.grant_time,
+            for hit in hit_page:
+                requiring[hit.hit_id] = {
+                    "hit_type_id": hit.hit_type_id or "",
+                    "title": (hit.title or "")[:300],
+                    "status": hit.status or "",
                 }
         requests: dict[str, dict[str, Any]] = {}
         for request_page in gateway.iter_qualification_request_pages(
@@ -127,6 +145,14 @@ def sync_qualifications(*, account: RequesterAccount, gateway: MTurkGateway) -> 
                 scope={"qualification_type": qtype},
             )
             _upsert(
+                RequiringHIT,
+                account=account,
+                key="hit_id",
+                rows=requiring,
+                fields=["hit_type_id", "title", "status"],
+                scope={"qualification_type": qtype},
+            )
+            _upsert(
                 QualificationRequest,
                 account=account,
                 key="qualification_request_id",
@@ -136,4 +162,5 @@ def sync_qualifications(*, account: RequesterAccount, gateway: MTurkGateway) -> 
             )
         totals["scores"] += len(scores)
         totals["requests"] += len(requests)
+        totals["requiring_hits"] += len(requiring)
     return totals | {f"types_{k}": v for k, v in type_counts.items()}

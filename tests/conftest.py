@@ -10,6 +10,14 @@ from dashboard.enums import LAB_ADMIN_GROUP, RESEARCH_STAFF_GROUP
 from tests.factories import RequesterAccountFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_analyses():
+    """Each test starts with no study analysis cached in the process (hits.review)."""
+    from hits.review import forget_analyses
+
+    forget_analyses()
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="alice-admin", role=LAB_ADMIN_GROUP)

@@ -23,6 +23,7 @@ from dashboard.models import RequesterAccount
 from dashboard.permissions import account_for_user
 from people.forms.directory import NoteForm, TagForm, WorkerFilterForm
 from people.services import directory
+from qualifications.models import QualificationType
 from workers.models import Worker
 
 
@@ -94,6 +95,11 @@ def _detail(
         "tag_form": tag_form or TagForm(),
         **_assignments(request, worker),
     }
+    if Action.MANAGE_QUALIFICATIONS in request.account_actions:
+        # The types a lab admin may grant this worker from here (each links to its grant page).
+        context["grantable_types"] = QualificationType.objects.filter(account=account).exclude(
+            status="Disposing"
+        )
     return render(request, "people/worker_detail.html", context, status=status)
 
 

@@ -66,6 +66,15 @@ ACCOUNT_VIEWS = {
     # GET shows the saved test (research staff preview questions); POSTing unsaved work needs
     # MANAGE_QUALIFICATIONS (tests/qualifications/test_test_editor.py).
     "qualification-test-preview": Action.PREVIEW,
+    "qualification-list": Action.VIEW,
+    "qualification-detail": Action.VIEW,
+    "qualification-workers-download": Action.EXPORT,
+    "qualification-create": Action.MANAGE_QUALIFICATIONS,
+    "qualification-edit": Action.MANAGE_QUALIFICATIONS,
+    "qualification-dispose": Action.MANAGE_QUALIFICATIONS,
+    "qualification-worker": Action.MANAGE_QUALIFICATIONS,
+    "qualification-grant-upload": Action.MANAGE_QUALIFICATIONS,
+    "qualification-upload-preview": Action.MANAGE_QUALIFICATIONS,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -106,6 +115,8 @@ ACCOUNT_POST_VIEWS = {
     "study-qualify-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
     "study-qualify-selected": (Action.MANAGE_QUALIFICATIONS, 302),
     "study-qualify-selected-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
+    # An unconfirmed post: the preview again (400), with why nothing was sent.
+    "qualification-upload-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
 }
 
 
@@ -183,6 +194,37 @@ def _url(name: str, account: RequesterAccount) -> str:
             account=account, qualification_type_id="MATRIXQUALTYPE", defaults={"name": "Matrix"}
         )
         kwargs["qualification_type_id"] = qtype.qualification_type_id
+    if name in (
+        "qualification-detail",
+        "qualification-edit",
+        "qualification-dispose",
+        "qualification-workers-download",
+        "qualification-worker",
+        "qualification-grant-upload",
+        "qualification-upload-preview",
+        "qualification-upload-confirm",
+    ):
+        from qualifications.models import GrantUpload, QualificationType
+
+        qtype, _ = QualificationType.objects.get_or_create(
+            account=account, qualification_type_id="MATRIXQTYPE1", defaults={"name": "Matrix"}
+        )
+        kwargs["type_id"] = qtype.qualification_type_id
+        if name == "qualification-worker":
+            kwargs["worker_id"] = "AMATRIXWORKER"
+        if name in ("qualification-upload-preview", "qualification-upload-confirm"):
+            # Preview and confirm answer only the lab admin who uploaded the file.
+            upload, _ = GrantUpload.objects.get_or_create(
+                account=account,
+                qualification_type=qtype,
+                filename="matrix.csv",
+                defaults={
+                    "action": "grant",
+                    "content": b"WorkerId,Value\nAMATRIXWORKER,1\n",
+                    "created_by": account.members.get(username="alice-admin"),
+                },
+            )
+            kwargs["pk"] = upload.pk
     return reverse(name, kwargs=kwargs)
 
 
@@ -229,7 +271,13 @@ def test_account_view_permission_matrix(personas, account, other_account, person
 
 # Answers that are not pages of our templates: a CSV download, the requester's own question HTML,
 # a redirect.
-NOT_OUR_PAGES = {"results-download", "hit-preview", "assignment-replay", "search"}
+NOT_OUR_PAGES = {
+    "results-download",
+    "qualification-workers-download",
+    "hit-preview",
+    "assignment-replay",
+    "search",
+}
 
 
 @pytest.mark.parametrize("view_name", sorted(set(ACCOUNT_VIEWS) - NOT_OUR_PAGES))

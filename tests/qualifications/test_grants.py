@@ -168,13 +168,15 @@ def test_a_crash_resumed_grant_job_grants_each_worker_once(
 
     assert run_job(job_id=job.pk) == JobState.SUCCEEDED
 
-    assert set(QualificationGrant.objects.filter(job=job).values_list("state", flat=True)) == {
-        IntentState.DONE
+    states = dict(QualificationGrant.objects.filter(job=job).values_list("worker_id", "state"))
+    # The row whose outcome was unknown is read back (GetQualificationScore), found done, not resent.
+    assert states == {
+        w: IntentState.ALREADY if w == workers[2] else IntentState.DONE for w in workers
     }
     assert held(fresh_emulator.control, lab_type.qualification_type_id) == dict.fromkeys(
         workers, "Granted"
     )
-    # Six workers, seven calls: only the row whose outcome was unknown was sent twice.
-    assert calls(fresh_emulator.control, "AssociateQualificationWithWorker") == 7
+    # Six workers, six calls (the seventh, above, is the dead worker's own): none sent twice.
+    assert calls(fresh_emulator.control, "AssociateQualificationWithWorker") == 6
     job.refresh_from_db()
-    assert (job.done, job.failed, job.result["done"]) == (6, 0, 6)
+    assert (job.done, job.failed, job.result["done"], job.result["already"]) == (6, 0, 5, 1)

@@ -57,7 +57,7 @@ def key(mapping: str = "", default: str = "") -> str:
         "<Question><QuestionIdentifier>colours</QuestionIdentifier>"
         "<AnswerOption><SelectionIdentifier>red</SelectionIdentifier>"
         "<SelectionIdentifier>orange</SelectionIdentifier><AnswerScore>2</AnswerScore>"
-        "</AnswerOption><DefaultScore>0.5</DefaultScore></Question>"
+        "</AnswerOption><DefaultScore>1</DefaultScore></Question>"
         f"{mapping}</AnswerKey>"
     )
 
@@ -71,7 +71,7 @@ MAPPINGS = {
     "range": "<QualificationValueMapping><RangeMapping><SummedScoreRange>"
     "<InclusiveLowerBound>4</InclusiveLowerBound><InclusiveUpperBound>5</InclusiveUpperBound>"
     "<QualificationValue>90</QualificationValue></SummedScoreRange><SummedScoreRange>"
-    "<InclusiveLowerBound>0</InclusiveLowerBound><InclusiveUpperBound>3.5</InclusiveUpperBound>"
+    "<InclusiveLowerBound>0</InclusiveLowerBound><InclusiveUpperBound>3</InclusiveUpperBound>"
     "<QualificationValue>40</QualificationValue></SummedScoreRange>"
     "<OutOfRangeQualificationValue>7</OutOfRangeQualificationValue></RangeMapping>"
     "</QualificationValueMapping>",
@@ -106,9 +106,21 @@ def test_score_answers_values_by_hand():
 
     assert score_answers(key(), best) == 5
     assert score_answers(key(MAPPINGS["percentage"]), best) == 100
-    assert score_answers(key(MAPPINGS["scale"]), worst) == -1  # (-1 + 0.5) * 2.5 = -1.25
+    assert score_answers(key(MAPPINGS["scale"]), worst) == 0  # (-1 + 1) * 2.5
     assert score_answers(key(MAPPINGS["range"]), best) == 90
-    assert score_answers(key(MAPPINGS["range"]), worst) == 7  # -0.5 is in no range
+    assert score_answers(key(MAPPINGS["range"]), worst) == 40  # 0 is in 0..3
+    pears_only = answers_to_xml({"fruit": "pears", "colours": ["red", "orange"]})
+    assert score_answers(key(MAPPINGS["range"]), answers_to_xml({"fruit": "apples"})) == 90
+    assert score_answers(key(), pears_only) == 1
+    # Scores outside every range take the out-of-range value (MTurk's AnswerKey scores are ints:
+    # a sum can still fall between two ranges only when ranges leave a gap).
+    gap = key(
+        "<QualificationValueMapping><RangeMapping><SummedScoreRange><InclusiveLowerBound>4"
+        "</InclusiveLowerBound><InclusiveUpperBound>5</InclusiveUpperBound><QualificationValue>90"
+        "</QualificationValue></SummedScoreRange><OutOfRangeQualificationValue>7"
+        "</OutOfRangeQualificationValue></RangeMapping></QualificationValueMapping>"
+    )
+    assert score_answers(gap, worst) == 7
 
 
 def test_score_answers_is_none_for_what_it_cannot_read():
