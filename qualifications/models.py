@@ -28,6 +28,10 @@ class QualificationType(models.Model):
     test = models.TextField(blank=True)
     answer_key = models.TextField(blank=True)
     test_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Ours, not MTurk's (the sync leaves it alone): an answer key the lab keeps in the dashboard
+    # instead of sending it. MTurk grants a request at once when the test has a key; without one the
+    # request waits, and the queue scores it with this key while the lab decides.
+    review_answer_key = models.TextField(blank=True)
     # Ours, not MTurk's (the sync leaves it alone): set when the dashboard made the type for a job
     # of its own, e.g. the lab's soft-block list.
     lab_purpose = models.CharField(

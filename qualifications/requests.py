@@ -36,6 +36,7 @@ from qualifications.models import (
     QualificationType,
     RequestDecision,
 )
+from qualifications.test_editor import scoring_key
 
 # The one-time token purpose of the bulk confirmation page (dashboard.confirmations).
 BULK_CONFIRMATION = "qualification-requests.bulk"
@@ -180,7 +181,7 @@ def read_request(request: QualificationRequest) -> PendingRequest:
     test = request.test or qtype.test
     parsed = parse_answers(request.answer) if request.answer.strip() else None
     fields = parsed.fields if parsed is not None else {}
-    key = _key_answers(qtype.answer_key)
+    key = _key_answers(scoring_key(qtype))
     questions = []
     seen = set()
     for ident, text, choices in _test_questions(test):
@@ -221,7 +222,8 @@ def auto_score(request: QualificationRequest) -> int | None:
     """The value the type's answer key gives the request's answers (the mirror holds the key
     MTurk returns with the type); None without a key, or when the answers cannot be read."""
     qtype = request.qualification_type
-    return score_answers(qtype.answer_key, request.answer) if qtype.answer_key else None
+    key = scoring_key(qtype)
+    return score_answers(key, request.answer) if key else None
 
 
 # --- Recording ------------------------------------------------------------------------------------

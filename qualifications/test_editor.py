@@ -52,6 +52,13 @@ class TestDocuments:
     question_form: str
     answer_key: str
     duration_seconds: int | None
+    # Keep the answer key in the dashboard (QualificationType.review_answer_key) rather than send
+    # it: requests then wait in the queue, scored there, for the lab to decide.
+    keep_key_here: bool = False
+
+    @property
+    def sent_answer_key(self) -> str:
+        return "" if self.keep_key_here else self.answer_key
 
 
 def test_problems(
@@ -83,6 +90,11 @@ def test_problems(
     return problems
 
 
+def scoring_key(qualification_type: QualificationType) -> str:
+    """The answer key that scores the type's test: MTurk's, or the one the lab keeps here."""
+    return qualification_type.answer_key or qualification_type.review_answer_key
+
+
 def editable_test(
     qualification_type: QualificationType,
 ) -> tuple[QualificationTest | None, list[str]]:
@@ -91,7 +103,7 @@ def editable_test(
     if not qualification_type.test.strip():
         return None, []
     try:
-        return parse_test(qualification_type.test, qualification_type.answer_key), []
+        return parse_test(qualification_type.test, scoring_key(qualification_type)), []
     except UnrepresentableTest as exc:
         return None, exc.problems
 
@@ -118,19 +130,21 @@ def save_test(
         parameters={
             "test_bytes": len(documents.question_form.encode("utf-8")),
             "answer_key_bytes": len(documents.answer_key.encode("utf-8")),
+            "answer_key_kept_in_dashboard": documents.keep_key_here,
             "test_duration_seconds": documents.duration_seconds,
         },
     ):
         record = gateway.update_qualification_type(
             qualification_type_id=qualification_type.qualification_type_id,
             test=documents.question_form,
-            answer_key=documents.answer_key or None,
+            answer_key=documents.sent_answer_key or None,
             test_duration_seconds=documents.duration_seconds,
         )
     qualification_type.test = record.test if record.test is not None else documents.question_form
     qualification_type.answer_key = (
-        record.answer_key if record.answer_key is not None else documents.answer_key
+        record.answer_key if record.answer_key is not None else documents.sent_answer_key
     )
+    qualification_type.review_answer_key = documents.answer_key if documents.keep_key_here else ""
     qualification_type.test_duration_seconds = (
         record.test_duration_seconds
         if record.test_duration_seconds is not None
@@ -138,6 +152,12 @@ def save_test(
     )
     qualification_type.synced_at = timezone.now()
     qualification_type.save(
-        update_fields=["test", "answer_key", "test_duration_seconds", "synced_at"]
+        update_fields=[
+            "test",
+            "answer_key",
+            "review_answer_key",
+            "test_duration_seconds",
+            "synced_at",
+        ]
     )
     return qualification_type

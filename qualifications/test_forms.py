@@ -225,6 +225,17 @@ QuestionFormSet = formset_factory(
 )
 
 
+SCORING_MTURK, SCORING_QUEUE = "mturk", "queue"
+SCORING_CHOICES = [
+    (SCORING_MTURK, "MTurk grants them at once: send the answer key with the test"),
+    (SCORING_QUEUE, "I decide each one in the queue: keep the answer key in the dashboard"),
+]
+
+
+def scoring_initial(qualification_type: QualificationType) -> str:
+    return SCORING_QUEUE if qualification_type.review_answer_key else SCORING_MTURK
+
+
 class TestSettingsForm(forms.Form):
     """The test as a whole: overview, duration and how the summed score becomes the value."""
 
@@ -241,6 +252,16 @@ class TestSettingsForm(forms.Form):
         max_value=MAX_DURATION_SECONDS,
         label="Time allowed (seconds)",
         help_text="From the moment a worker requests the qualification.",
+    )
+    # Not required: a post without it sends the key, as MTurk's own forms do.
+    scoring = forms.ChoiceField(
+        choices=SCORING_CHOICES,
+        initial=SCORING_MTURK,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Requests",
+        help_text="With the key at MTurk a worker who takes the test gets the qualification at "
+        "once; kept here, their requests wait in the queue with the key's score beside them.",
     )
     mapping = forms.ChoiceField(
         choices=[
@@ -340,6 +361,7 @@ def builder_documents(
         build_question_form(test),
         build_answer_key(test),
         settings_form.cleaned_data["duration_seconds"],
+        keep_key_here=settings_form.cleaned_data["scoring"] == SCORING_QUEUE,
     )
     return test, documents
 
@@ -394,6 +416,16 @@ class RawTestForm(forms.Form):
     duration_seconds = forms.IntegerField(
         min_value=1, max_value=MAX_DURATION_SECONDS, label="Time allowed (seconds)"
     )
+    # Not required: a post without it sends the key, as MTurk's own forms do.
+    scoring = forms.ChoiceField(
+        choices=SCORING_CHOICES,
+        initial=SCORING_MTURK,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Requests",
+        help_text="With the key at MTurk a worker who takes the test gets the qualification at "
+        "once; kept here, their requests wait in the queue with the key's score beside them.",
+    )
 
     def __init__(self, *args: Any, qualification_type: QualificationType, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -420,6 +452,7 @@ class RawTestForm(forms.Form):
             data["question_form"].strip(),
             (data.get("answer_key") or "").strip(),
             data.get("duration_seconds"),
+            keep_key_here=data.get("scoring") == SCORING_QUEUE,
         )
 
 
@@ -478,6 +511,7 @@ class TestBuilder:
                 {"kind": QuestionKind.SINGLE.value, "required": True}
             ]
             settings = settings_initial(test, qualification_type.test_duration_seconds)
+            settings["scoring"] = scoring_initial(qualification_type)
         self.settings = TestSettingsForm(initial=settings, prefix=self.SETTINGS_PREFIX)
         self.questions = QuestionFormSet(initial=initial, prefix=self.QUESTIONS_PREFIX)
 

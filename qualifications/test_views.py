@@ -28,13 +28,20 @@ from mturk.errors import MTurkError
 from mturk.qualification_test import validate_question_form
 from mturk.questionform import render_question_form
 from qualifications.models import QualificationType
-from qualifications.test_editor import NO_REMOVAL, TestDocuments, editable_test, save_test
+from qualifications.test_editor import (
+    NO_REMOVAL,
+    TestDocuments,
+    editable_test,
+    save_test,
+    scoring_key,
+)
 from qualifications.test_forms import (
     EditorActionForm,
     EditorModeForm,
     RawTestForm,
     TestBuilder,
     builder_errors,
+    scoring_initial,
 )
 
 TEMPLATE = "qualifications/test_edit.html"
@@ -49,8 +56,9 @@ def _qualification_type(account: RequesterAccount, qualification_type_id: str) -
 def _raw_form(qtype: QualificationType, data: Any = None) -> RawTestForm:
     initial = {
         "question_form": qtype.test,
-        "answer_key": qtype.answer_key,
+        "answer_key": scoring_key(qtype),
         "duration_seconds": qtype.test_duration_seconds or 600,
+        "scoring": scoring_initial(qtype),
     }
     return RawTestForm(data, initial=initial, qualification_type=qtype)
 

@@ -96,6 +96,10 @@ def _apply_test_fields(qt: QualificationType, params: dict[str, Any], creating: 
         except ValueError as exc:
             raise invalid_param(str(exc)) from None
         qt.answer_key = params["AnswerKey"]
+    elif "Test" in params:
+        # "If you provide an updated Test but no AnswerKey, the new test will not have an answer
+        # key. Requests for such Qualifications must be granted manually."
+        qt.answer_key = None
     if "RetryDelayInSeconds" in params:
         if params["RetryDelayInSeconds"] < 0:
             raise invalid_param("RetryDelayInSeconds must not be negative.")

@@ -4,6 +4,7 @@ the admin decides it exactly once, and the emulator's truth says what the worker
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -547,3 +548,56 @@ def test_who_may_see_and_decide(
 @pytest.mark.django_db
 def test_an_unknown_request_is_404(lab_admin_client, account):
     assert lab_admin_client.post(decide_url(account, "NOSUCHREQUEST"), {}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_kept_in_the_dashboard_leaves_requests_waiting_scored_in_the_queue(
+    emulator_account, account_gateway, fresh_emulator, lab_admin_client
+):
+    """The editor's "I decide each one in the queue": MTurk gets the test without its key, so a
+    worker who takes it is not granted at once; the queue scores the request with the key."""
+    record = account_gateway.create_qualification_type(
+        name="Fruit expertise", description="Knows fruit"
+    )
+    sync_qualifications(account=emulator_account, gateway=account_gateway)
+    editor = reverse(
+        "qualification-test-edit",
+        kwargs={
+            "slug": emulator_account.slug,
+            "qualification_type_id": record.qualification_type_id,
+        },
+    )
+    saved = lab_admin_client.post(
+        editor,
+        {
+            "action": "save_raw",
+            "question_form": QUESTION_FORM,
+            "answer_key": ANSWER_KEY,
+            "duration_seconds": "300",
+            "scoring": "queue",
+        },
+    )
+    assert saved.status_code == 302
+    (at_mturk,) = [
+        t
+        for t in fresh_emulator.control.truth("qualification_types")["qualification_types"]
+        if t["QualificationTypeId"] == record.qualification_type_id
+    ]
+    assert at_mturk.get("Test") and not at_mturk.get("AnswerKey")
+
+    fresh_emulator.control.add_worker(WorkerId="AFRUITWORKER")
+    taken = fresh_emulator.control.post(
+        "workers/AFRUITWORKER/qualification-requests",
+        {"QualificationTypeId": record.qualification_type_id, "answers": {"fruit": "apples"}},
+    )
+    assert taken["Granted"] is False
+    sync_qualifications(account=emulator_account, gateway=account_gateway)
+
+    page = lab_admin_client.get(queue_url(emulator_account))
+    (item,) = page.context["items"]
+    assert (item.request.worker_id, item.score) == ("AFRUITWORKER", 100)
+    # The sync keeps the lab's key: the editor opens with it, choice and all.
+    qtype = QualificationType.objects.get(qualification_type_id=record.qualification_type_id)
+    assert qtype.answer_key == "" and qtype.review_answer_key
+    raw_page = lab_admin_client.get(f"{editor}?mode=raw").content.decode()
+    assert re.search(r'name="scoring" value="queue"[^>]*checked', raw_page)
