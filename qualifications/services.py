@@ -8,9 +8,7 @@ groups and qualification management (issue 13) all record their grants here.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +20,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dashboard import intents
+from dashboard.csv_upload import CSVRefused, read_csv_rows
 from dashboard.enums import AuditOutcome, IntentState, JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
@@ -637,49 +636,18 @@ class UploadRefused(Exception):
 
 
 def _read_upload(data: bytes, *, needs_value: bool) -> list[tuple[int, dict[str, str]]]:
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"The file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    required = {"worker_id": "WorkerId", **({"value": "Value"} if needs_value else {})}
     try:
-        text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
-    except UnicodeDecodeError as exc:
-        raise UploadRefused(
-            f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read). Save it as "
-            "“CSV UTF-8” and upload it again."
-        ) from None
-    if "\x00" in text:
-        raise UploadRefused("The file is not a CSV text file (it holds NUL bytes).")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        headers = reader.fieldnames or []
-    except csv.Error as exc:
-        raise UploadRefused(f"The file is not a readable CSV: {exc}.") from None
-    columns: dict[str, str] = {}
-    for header in headers:
-        name = UPLOAD_COLUMNS.get(re.sub(r"[\s_\-]", "", header or "").lower())
-        if name and name not in columns:
-            columns[name] = header
-    wanted = {"worker_id": "WorkerId", **({"value": "Value"} if needs_value else {})}
-    missing = [label for name, label in wanted.items() if name not in columns]
-    if missing:
-        found = ", ".join(f"“{h}”" for h in headers if h) or "none"
-        raise UploadRefused(
-            f"The file lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(found: {found}). Use {'WorkerId,Value' if needs_value else 'WorkerId'}."
+        _columns, rows = read_csv_rows(
+            data,
+            columns=UPLOAD_COLUMNS,
+            required=required,
+            max_bytes=MAX_UPLOAD_BYTES,
+            max_rows=MAX_UPLOAD_ROWS,
+            expected="WorkerId,Value" if needs_value else "WorkerId",
         )
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        for record in reader:
-            if len(rows) >= MAX_UPLOAD_ROWS:
-                raise UploadRefused(f"The file has more than {MAX_UPLOAD_ROWS:,} rows; split it.")
-            values = {name: (record.get(header) or "").strip() for name, header in columns.items()}
-            if any(values.values()):  # blank lines are not rows
-                rows.append((reader.line_num, values))
-    except csv.Error as exc:
-        raise UploadRefused(
-            f"The file is not a readable CSV (line {reader.line_num}): {exc}."
-        ) from None
-    if not rows:
-        raise UploadRefused("The file has no rows.")
+    except CSVRefused as exc:
+        raise UploadRefused(str(exc)) from None
     return rows
 
 

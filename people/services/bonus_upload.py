@@ -13,10 +13,7 @@ assignment is not possible from a file: that needs the one-bonus page and its re
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +21,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from dashboard.csv_upload import CSVRefused, read_csv_rows
 from dashboard.enums import JobKind
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount, SyncState
@@ -80,10 +78,6 @@ REQUIRED = {
 }
 
 
-def _normalise(header: str) -> str:
-    return re.sub(r"[\s_\-]", "", header).lower()
-
-
 @dataclass(frozen=True)
 class PlannedBonus(RunRow):
     """A row that would be paid; `line` is its line in the file (the header is line 1)."""
@@ -134,54 +128,19 @@ class BonusPlan:
         return not self.errors and not self.problems and not self.refusals and bool(self.rows)
 
 
-def _decode(data: bytes) -> str:
-    try:
-        # utf-8-sig: Excel puts a byte-order mark at the start of "CSV UTF-8" files.
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BonusRefused(
-            f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read). Save it as "
-            "“CSV UTF-8” and upload it again."
-        ) from None
-
-
 def _read_rows(data: bytes) -> tuple[dict[str, str], list[tuple[int, dict[str, str]]]]:
     """The header's mapping (our field -> the file's column) and the data rows with their line."""
-    if len(data) > MAX_BYTES:
-        raise BonusRefused(f"The file is over {MAX_BYTES // (1024 * 1024)} MB.")
-    text = _decode(data)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        headers = reader.fieldnames or []
-    except csv.Error as exc:
-        raise BonusRefused(f"The file is not a readable CSV: {exc}.") from None
-    columns: dict[str, str] = {}
-    for header in headers:
-        name = COLUMNS.get(_normalise(header or ""))
-        if name and name not in columns:
-            columns[name] = header
-    missing = [label for name, label in REQUIRED.items() if name not in columns]
-    if missing:
-        found = ", ".join(f"“{h}”" for h in headers if h) or "none"
-        raise BonusRefused(
-            f"The file lacks the column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (found: {found}). Use WorkerId, AssignmentId, BonusAmount, Reason."
+        return read_csv_rows(
+            data,
+            columns=COLUMNS,
+            required=REQUIRED,
+            max_bytes=MAX_BYTES,
+            max_rows=MAX_ROWS,
+            expected="WorkerId, AssignmentId, BonusAmount, Reason",
         )
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        for record in reader:
-            if len(rows) >= MAX_ROWS:
-                raise BonusRefused(f"The file has more than {MAX_ROWS:,} rows; split it.")
-            values = {name: (record.get(header) or "").strip() for name, header in columns.items()}
-            if any(values.values()):  # blank lines are not rows
-                rows.append((reader.line_num, values))
-    except csv.Error as exc:
-        raise BonusRefused(
-            f"The file is not a readable CSV (line {reader.line_num}): {exc}."
-        ) from None
-    if not rows:
-        raise BonusRefused("The file has no rows.")
-    return columns, rows
+    except CSVRefused as exc:
+        raise BonusRefused(str(exc)) from None
 
 
 def _assignments(account: RequesterAccount, ids: Iterable[str]) -> dict[str, tuple[str, str, str]]:
