@@ -10,7 +10,16 @@ from pathlib import Path
 from dashboard.enums import Action
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("dashboard", "people", "hits", "workers", "qualifications", "mirror", "console")
+APPS = (
+    "dashboard",
+    "publishing",
+    "people",
+    "hits",
+    "workers",
+    "qualifications",
+    "mirror",
+    "console",
+)
 # Where permissions are enforced: views (a module, or a package of them), and the one helper they
 # call (its default is VIEW).
 VIEW_MODULES = ("*views.py", "webhooks.py", "views/*.py")
