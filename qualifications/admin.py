@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from dashboard.admin import MirrorAdmin, RecordAdmin
 from qualifications.models import (
+    GrantUpload,
     Qualification,
     QualificationGrant,
     QualificationRequest,
@@ -60,3 +61,10 @@ class RequiringHITAdmin(MirrorAdmin):
     list_display = ["hit_id", "qualification_type", "title", "status"]
     list_filter = ["account"]
     search_fields = ["hit_id", "title"]
+
+
+@admin.register(GrantUpload)
+class GrantUploadAdmin(RecordAdmin):
+    list_display = ["filename", "qualification_type", "action", "created_by", "created_at", "job"]
+    list_filter = ["account"]
+    exclude = ["content"]
