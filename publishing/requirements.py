@@ -27,6 +27,7 @@ from people.services.blocks import exclusion_requirements
 from publishing.models import RequirementPreset
 from qualifications.enums import LabPurpose
 from qualifications.models import QualificationType
+from qualifications.services import DISPOSING
 
 MASTERS = "masters"
 NUMBER_APPROVED = "number_approved"
@@ -86,9 +87,10 @@ def uses_sandbox_masters(account: RequesterAccount) -> bool:
 
 def own_types(account: RequesterAccount) -> QuerySet[QualificationType]:
     """The account's own qualification types a requirement may name. The lab's exclusion types
-    are offered as their own kinds: publishing adds them itself, by purpose, not by id."""
+    are offered as their own kinds: publishing adds them itself, by purpose, not by id. A type
+    being disposed of is gone for MTurk's purposes."""
     return QualificationType.objects.filter(account=account, lab_purpose=LabPurpose.NONE).exclude(
-        status="Disposed"
+        status=DISPOSING
     )
 
 

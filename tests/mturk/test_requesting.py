@@ -271,6 +271,11 @@ def test_a_hit_created_with_the_helpers_is_accepted_by_the_emulator(gateway):
     )
 
     hit = mturk.get_hit(HITId=response["HIT"]["HITId"])["HIT"]
+    # The dashboard's gateway takes the same Money, and refuses a float reward the same way.
+    with pytest.raises(TypeError, match="float"):
+        gateway.create_hit_type(
+            title="T", description="D", reward=0.25, assignment_duration_seconds=60
+        )
     assert hit["Reward"] == "0.25"
     assert [r["QualificationTypeId"] for r in hit["QualificationRequirements"]] == [
         PERCENT_ASSIGNMENTS_APPROVED,

@@ -154,9 +154,13 @@ def test_masters_id_follows_the_accounts_environment(account, environment, expec
 
 
 def test_lab_exclusion_types_are_not_offered_as_own_types(account, lab_types):
+    QualificationType.objects.create(
+        account=account, qualification_type_id="3GOING", name="Going", status="Disposing"
+    )
     flat = dict(choice for _, group in requirements.kind_choices(account)[1:] for choice in group)
     assert "own:3OWNSKILL" in flat
     assert "own:3SOFTBLOCK" not in flat and "own:3GROUPEXCL" not in flat
+    assert "own:3GOING" not in flat
     assert "soft_block" in flat and f"group:{lab_types['group'].pk}" in flat
     with pytest.raises(PresetProblem, match="not one of the lab's own"):
         requirements.build_requirements(account, [Row("own:3SOFTBLOCK", "Exists")])
