@@ -70,6 +70,8 @@ class JobKind(models.TextChoices):
     WORKER_MESSAGE = "worker.message", "Message workers"
     QUALIFICATION_GRANT = "qualification.grant", "Grant or revoke qualifications"
     QUALIFICATION_REQUESTS = "qualification.requests", "Decide qualification requests"
+    PUBLISH_BATCH = "publish.batch", "Publish a batch"
+    HIT_CHANGE = "hit.change", "Change live HITs"
     STUDY_GROUP_EXCLUDE = "study_group.exclude", "Exclude a study group's workers"
 
 

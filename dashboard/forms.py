@@ -54,6 +54,7 @@ class RequesterAccountForm(forms.ModelForm):
             "sns_trusted_certificate",
             "is_active",
             "bonus_run_cap",
+            "budget_cap",
         ]
         labels = {"endpoint_url": "Endpoint URL"}
         widgets = {"sns_trusted_certificate": forms.Textarea(attrs={"rows": 4})}

@@ -103,6 +103,15 @@ class RequesterAccount(models.Model):
         validators=[MinValueValidator(0)],
         help_text="The most one bonus run (a file or a selection) may cost, MTurk's fee included, in US dollars; blank for no cap.",
     )
+    budget_cap = models.DecimalField(
+        "budget cap per publish",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="The most one publish may cost (rewards and MTurk's fees, every assignment), in US dollars; blank for no cap.",
+    )
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

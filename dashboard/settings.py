@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "workers.apps.WorkersConfig",
     "qualifications.apps.QualificationsConfig",
     "people.apps.PeopleConfig",
+    "publishing.apps.PublishingConfig",
     "mirror.apps.MirrorConfig",
     "console.apps.ConsoleConfig",
 ]

@@ -37,5 +37,6 @@ urlpatterns = [
     path("a/<slug:slug>/", include("hits.urls")),
     path("a/<slug:slug>/", include("people.urls")),
     path("a/<slug:slug>/", include("qualifications.urls")),
+    path("a/<slug:slug>/", include("publishing.urls")),
     path("", include("hits.preview_urls")),
 ]

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 from mturk.errors import (
@@ -55,6 +55,7 @@ from mturk.records import (
     ReviewPolicyResults,
     WorkerBlock,
 )
+from mturk.requesting import Money, layout_parameters
 
 if TYPE_CHECKING:
     # Stub-only packages (dev extras): the client's and botocore's types, never imported at run time.
@@ -215,15 +216,12 @@ def _error_fields(exc: MTurkError) -> dict[str, Any]:
     }
 
 
-def _money(amount: Decimal | str | int, what: str) -> str:
+def _money(amount: Decimal | str | int | Money, what: str) -> str:
     """MTurk's CurrencyAmount: a string with at most two decimals, e.g. "0.50"."""
     try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise ValueError(f"{what} {amount!r} is not a number") from None
-    if value < 0 or value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"{what} must be >= 0 with at most two decimals, got {amount!r}")
-    return f"{value:.2f}"
+        return Money(amount).as_mturk()
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
 
 
 def _request_id(response: Mapping[str, Any]) -> str | None:
@@ -238,9 +236,7 @@ def _compact(**params: Any) -> dict[str, Any]:
 
 
 def _layout_parameters(params: Mapping[str, str] | None) -> list[dict[str, str]] | None:
-    if params is None:
-        return None
-    return [{"Name": str(name), "Value": str(value)} for name, value in params.items()]
+    return None if params is None else layout_parameters(params)
 
 
 class MTurkGateway:
@@ -448,7 +444,7 @@ class MTurkGateway:
         *,
         title: str,
         description: str,
-        reward: Decimal | str,
+        reward: Decimal | str | Money,
         assignment_duration_seconds: int,
         auto_approval_delay_seconds: int | None = None,
         keywords: str | None = None,
@@ -527,7 +523,7 @@ class MTurkGateway:
         *,
         title: str,
         description: str,
-        reward: Decimal | str,
+        reward: Decimal | str | Money,
         assignment_duration_seconds: int,
         lifetime_seconds: int,
         token: str,

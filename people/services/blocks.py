@@ -24,6 +24,7 @@ from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount
 from dashboard.mturk_access import account_gateway
 from mturk.gateway import MTurkGateway
+from mturk.requesting import ActionsGuarded, does_not_exist
 from people.enums import BlockAction, BlockKind
 from people.models import MAX_REASON, BlockChange, StudyGroup
 from qualifications import services as qualification_services
@@ -394,10 +395,9 @@ def exclusion_requirements(
         | Q(pk__in=groups.filter(qualification_type__isnull=False).values("qualification_type"))
     )
     return [
-        {
-            "QualificationTypeId": qtype.qualification_type_id,
-            "Comparator": "DoesNotExist",
-            "ActionsGuarded": "DiscoverPreviewAndAccept",
-        }
+        does_not_exist(
+            qtype.qualification_type_id,
+            actions_guarded=ActionsGuarded.DISCOVER_PREVIEW_AND_ACCEPT,
+        )
         for qtype in types.order_by("pk")
     ]

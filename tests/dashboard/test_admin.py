@@ -18,7 +18,16 @@ from tests.factories import AssignmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("dashboard", "people", "hits", "workers", "qualifications", "mirror", "console")
+OUR_APPS = (
+    "dashboard",
+    "publishing",
+    "people",
+    "hits",
+    "workers",
+    "qualifications",
+    "mirror",
+    "console",
+)
 
 
 def test_every_model_of_our_apps_is_in_the_admin():

@@ -59,6 +59,9 @@ ACCOUNT_VIEWS = {
     "message-compose": Action.MANAGE_WORKERS,
     "message-template-create": Action.MANAGE_WORKERS,
     "message-template-edit": Action.MANAGE_WORKERS,
+    "preset-list": Action.VIEW,
+    "preset-create": Action.PUBLISH,
+    "preset-edit": Action.PUBLISH,
     "worker-message": Action.MANAGE_WORKERS,
     "qualification-requests": Action.VIEW,
     "study-qualify": Action.MANAGE_QUALIFICATIONS,
@@ -105,6 +108,7 @@ ACCOUNT_POST_VIEWS = {
     # No ticked rows: the compose page, with no recipients yet.
     "message-compose-from-study": (Action.MANAGE_WORKERS, 200),
     "message-template-delete": (Action.MANAGE_WORKERS, 302),
+    "preset-delete": (Action.PUBLISH, 302),
     # Deciding a request that does not exist: a member who may decide gets 404.
     "qualification-request-decide": (Action.MANAGE_QUALIFICATIONS, 404),
     # No ticked requests, or an unconfirmed post: a 400 page that says why, nothing sent.
@@ -182,6 +186,11 @@ def _url(name: str, account: RequesterAccount) -> str:
             account=account, name="Matrix", defaults={"subject": "Hello", "body": "Thanks"}
         )
         kwargs["pk"] = template.pk
+    if name in ("preset-edit", "preset-delete"):
+        from publishing.models import RequirementPreset
+
+        preset, _ = RequirementPreset.objects.get_or_create(account=account, name="Matrix")
+        kwargs["pk"] = preset.pk
     if name in ("study-group-detail", "study-group-edit", "study-group-exclude"):
         from people.models import StudyGroup
 
