@@ -31,6 +31,7 @@ from publishing.questions import (
     QuestionProblem,
     delete_template,
     render_question,
+    sample_inputs,
     save_template,
     template_variables,
 )
@@ -157,6 +158,53 @@ def template_preview(request: DashboardRequest, slug: str, pk: int) -> HttpRespo
         if rendered_problem:
             notes.append(rendered_problem)
             status = 400 if form.is_bound else status
+    return _preview_page(request, account, template, preview, notes, status)
+
+
+@require_POST
+@login_required
+@xframe_options_sameorigin
+def template_draft_preview(request: DashboardRequest, slug: str) -> HttpResponse:
+    """The template being edited (the edit form's Preview button), not yet saved, each variable
+    shown as its placeholder. Only those who may save a template may preview unsaved ones."""
+    account = account_for_user(request, slug, Action.PUBLISH)
+    form = QuestionTemplateForm(request.POST, account=account)
+    form.is_valid()
+    # The name does not change what workers see: a name taken by another template is no reason
+    # not to preview.
+    notes = [
+        f"{form.fields[field].label if field in form.fields else 'Template'}: {error}"
+        for field, errors in form.errors.as_data().items()
+        if field != "name"
+        for problem in errors
+        for error in problem.messages
+    ]
+    data = form.cleaned_data
+    draft = QuestionTemplate(
+        account=account,
+        name=data.get("name") or "Unsaved template",
+        kind=data.get("kind", ""),
+        content=data.get("content", ""),
+        frame_height=data.get("frame_height") or 0,
+        layout_id=data.get("layout_id", ""),
+        layout_parameter_names=data.get("layout_parameters", []),
+    )
+    if notes:
+        preview = Preview(kind=draft.kind, csp=preview_csp(scripts=False))
+        return _preview_page(request, account, draft, preview, notes, 400)
+    variables, _ = _variables(draft)
+    preview, problem = _preview(request, account, draft, sample_inputs(variables))
+    return _preview_page(request, account, draft, preview, [problem], 400 if problem else 200)
+
+
+def _preview_page(
+    request: DashboardRequest,
+    account: RequesterAccount,
+    template: QuestionTemplate,
+    preview: Preview,
+    notes: list[str],
+    status: int,
+) -> HttpResponse:
     context = {
         "account": account,
         "template": template,
@@ -166,7 +214,7 @@ def template_preview(request: DashboardRequest, slug: str, pk: int) -> HttpRespo
     }
     response = render(request, "publishing/template_preview.html", context, status=status)
     response["Content-Security-Policy"] = preview.csp
-    # Sample values are the editor's own; keep them out of shared caches.
+    # Sample values and unsaved templates are the editor's own; keep them out of shared caches.
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -10,6 +10,11 @@ urlpatterns: list[URLPattern] = [
     # --- templates and presets ---
     path("publish/templates/", template_views.template_list, name="template-list"),
     path("publish/templates/new/", template_views.template_edit, name="template-create"),
+    path(
+        "publish/templates/preview/",
+        template_views.template_draft_preview,
+        name="template-draft-preview",
+    ),
     path("publish/templates/<int:pk>/", template_views.template_detail, name="template-detail"),
     path("publish/templates/<int:pk>/edit/", template_views.template_edit, name="template-edit"),
     path(

@@ -125,6 +125,8 @@ ACCOUNT_POST_VIEWS = {
     # An unconfirmed post: the preview again (400), with why nothing was sent.
     "qualification-upload-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
     "template-delete": (Action.PUBLISH, 302),
+    # An empty post: the preview page says what is missing (400), nothing drawn.
+    "template-draft-preview": (Action.PUBLISH, 400),
 }
 
 

@@ -406,3 +406,60 @@ def test_a_non_member_sees_no_template(other_staff_client, account, other_accoun
 
     assert other_staff_client.get(_url("template-list", account)).status_code == 404
     assert other_staff_client.post(_url("template-preview", account, template)).status_code == 404
+
+
+# --- preview of the template being edited --------------------------------------------------------
+
+
+def test_admin_previews_an_unsaved_template_sandboxed(lab_admin_client, account):
+    content = '<p>${item}</p><script>parent.document.title="owned"</script>'
+
+    response = lab_admin_client.post(
+        _url("template-draft-preview", account), _post(name="Draft", content=content)
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == preview_csp()
+    [frame] = _frames(response.content.decode())
+    assert frame["sandbox"] == SANDBOX_WITH_SCRIPTS
+    assert "<p>${item}</p>" in (frame["srcdoc"] or "")
+    # Nothing is saved by a preview.
+    assert not QuestionTemplate.objects.exists()
+
+
+def test_unsaved_preview_ignores_a_taken_name(lab_admin_client, account):
+    _template(account)
+
+    response = lab_admin_client.post(_url("template-draft-preview", account), _post())
+
+    assert response.status_code == 200
+    assert len(_frames(response.content.decode())) == 1
+
+
+def test_unsaved_preview_says_what_is_wrong(lab_admin_client, account):
+    response = lab_admin_client.post(
+        _url("template-draft-preview", account),
+        _post(kind="external", content="http://study.example.org/"),
+    )
+
+    assert response.status_code == 400
+    assert _frames(response.content.decode()) == []
+    assert "https://" in response.content.decode()
+
+
+def test_staff_may_not_preview_unsaved_templates(staff_client, account):
+    response = staff_client.post(_url("template-draft-preview", account), _post())
+
+    assert response.status_code == 403
+
+
+def test_edit_form_previews_into_its_own_frame(lab_admin_client, account):
+    template = _template(account)
+
+    body = lab_admin_client.get(_url("template-edit", account, template)).content.decode()
+
+    [frame] = _frames(body)
+    assert frame["name"] == "template-draft-preview"
+    assert frame["src"] == _url("template-preview", account, template)
+    assert f'formaction="{_url("template-draft-preview", account)}"' in body
+    assert nested_forms(body) == []
