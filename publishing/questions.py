@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
+from django.db import IntegrityError, transaction
+
 from dashboard.models import RequesterAccount
 from mturk.qualification_test import validate_question_form
 from mturk.xmlread import local_name, parse_xml
@@ -169,10 +171,15 @@ def _html_question(content: str, frame_height: int) -> str:
 
 def _external_question(url: str, frame_height: int) -> str:
     url = url.strip()
-    parts = urlsplit(url)
+    shown = url if len(url) <= 200 else url[:200] + "…"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise QuestionProblem(f"The external URL “{shown}” cannot be read as a URL.") from None
     # MTurk frames only https pages (the worker site is https; mixed content would be blocked).
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        raise QuestionProblem(f"The external URL must be an absolute https:// URL, not “{url}”.")
+    if parts.scheme.lower() != "https" or not host:
+        raise QuestionProblem(f"The external URL must be an absolute https:// URL, not “{shown}”.")
     if re.search(r"\s", url):
         raise QuestionProblem("The external URL must not contain spaces.")
     return (
@@ -188,7 +195,12 @@ def _check_question_form(xml: str) -> None:
         raise QuestionProblem(
             f"A QuestionForm template must be a <QuestionForm> document, not <{local_name(root.tag)}>."
         )
-    errors = validate_question_form(xml)
+    # The checker was written for qualification tests; MTurk refuses FileUploadAnswer in new
+    # HITs too (since December 2017), so only the wording changes.
+    errors = [
+        error.replace("cannot be used in a qualification test", "is no longer accepted by MTurk")
+        for error in validate_question_form(xml)
+    ]
     if errors:
         raise QuestionProblem("MTurk would refuse this QuestionForm: " + " ".join(errors), errors)
 
@@ -319,7 +331,12 @@ def save_template(
     template.frame_height = frame_height
     template.layout_id = layout_id.strip() if layout else ""
     template.layout_parameter_names = list(layout_parameter_names) if layout else []
-    template.save()
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:
+        # The form checks the name first; this is a second editor saving the same name meanwhile.
+        raise QuestionProblem(f"A template named “{name}” exists already.") from None
     return template
 
 

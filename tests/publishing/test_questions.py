@@ -318,3 +318,38 @@ def test_emulator_accepts_every_kind(account_gateway, fresh_emulator):
     assert stored[:3] == [rendered.question for rendered in renders[:3]]
     # The layout's HTMLQuestion, filled by the emulator from our parameters.
     assert "&quot;&gt;&lt;script&gt;" in (stored[3] or "")
+
+
+def test_an_unreadable_external_url_is_a_problem():
+    with pytest.raises(QuestionProblem, match="cannot be read"):
+        _render(TemplateKind.EXTERNAL, "https://[::1/task", {})
+
+
+def test_file_upload_answers_are_refused_in_words_for_a_hit():
+    upload = QUESTION_FORM.replace(
+        "<FreeTextAnswer/>",
+        "<FileUploadAnswer><MaxFileSizeInBytes>100000</MaxFileSizeInBytes>"
+        "<MinFileSizeInBytes>0</MinFileSizeInBytes></FileUploadAnswer>",
+    )
+
+    with pytest.raises(QuestionProblem, match="no longer accepted") as caught:
+        _render(TemplateKind.QUESTION_FORM, upload, {"person": "Tom"})
+
+    assert "qualification test" not in str(caught.value)
+
+
+@pytest.mark.django_db
+def test_saving_a_taken_name_is_a_problem_not_a_crash(account, admin_user):
+    from publishing.questions import save_template
+
+    fields = {
+        "kind": TemplateKind.HTML,
+        "content": "<p>${x}</p>",
+        "frame_height": 0,
+        "layout_id": "",
+        "layout_parameter_names": [],
+    }
+    save_template(account=account, user=admin_user, name="Twice", **fields)
+
+    with pytest.raises(QuestionProblem, match="exists already"):
+        save_template(account=account, user=admin_user, name="Twice", **fields)
