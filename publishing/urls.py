@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from publishing import requirement_views
+from publishing import requirement_views, template_views
 
 urlpatterns: list[URLPattern] = [
     # --- templates and presets ---
@@ -15,6 +15,25 @@ urlpatterns: list[URLPattern] = [
         "publish/presets/<int:pk>/delete/",
         requirement_views.preset_delete,
         name="preset-delete",
+    ),
+    path("publish/templates/", template_views.template_list, name="template-list"),
+    path("publish/templates/new/", template_views.template_edit, name="template-create"),
+    path(
+        "publish/templates/preview/",
+        template_views.template_draft_preview,
+        name="template-draft-preview",
+    ),
+    path("publish/templates/<int:pk>/", template_views.template_detail, name="template-detail"),
+    path("publish/templates/<int:pk>/edit/", template_views.template_edit, name="template-edit"),
+    path(
+        "publish/templates/<int:pk>/delete/",
+        template_views.template_delete,
+        name="template-delete",
+    ),
+    path(
+        "publish/templates/<int:pk>/preview/",
+        template_views.template_preview,
+        name="template-preview",
     ),
     # --- publish a batch ---
     # --- manage live HITs ---

@@ -78,6 +78,13 @@ ACCOUNT_VIEWS = {
     "qualification-worker": Action.MANAGE_QUALIFICATIONS,
     "qualification-grant-upload": Action.MANAGE_QUALIFICATIONS,
     "qualification-upload-preview": Action.MANAGE_QUALIFICATIONS,
+    "template-list": Action.VIEW,
+    "template-detail": Action.VIEW,
+    "template-create": Action.PUBLISH,
+    "template-edit": Action.PUBLISH,
+    # GET and POST (sample values) both only preview: research staff may
+    # (tests/publishing/test_templates.py).
+    "template-preview": Action.PREVIEW,
 }
 # What an allowed user gets where it is not a plain 200 page.
 ALLOWED_STATUS = {"search": 302}
@@ -121,6 +128,9 @@ ACCOUNT_POST_VIEWS = {
     "study-qualify-selected-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
     # An unconfirmed post: the preview again (400), with why nothing was sent.
     "qualification-upload-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
+    "template-delete": (Action.PUBLISH, 302),
+    # An empty post: the preview page says what is missing (400), nothing drawn.
+    "template-draft-preview": (Action.PUBLISH, 400),
 }
 
 
@@ -234,6 +244,15 @@ def _url(name: str, account: RequesterAccount) -> str:
                 },
             )
             kwargs["pk"] = upload.pk
+    if name in ("template-detail", "template-edit", "template-delete", "template-preview"):
+        from publishing.models import QuestionTemplate
+
+        template, _ = QuestionTemplate.objects.get_or_create(
+            account=account,
+            name="Matrix",
+            defaults={"kind": "html", "content": "<p>${item}</p>"},
+        )
+        kwargs["pk"] = template.pk
     return reverse(name, kwargs=kwargs)
 
 
