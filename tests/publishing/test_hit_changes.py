@@ -318,3 +318,44 @@ def test_research_staff_cannot_manage_hits(emulator_account, account_gateway, st
     )
     assert response.status_code == 403
     assert not HITChange.objects.exists()
+
+
+def test_ticked_rows_of_the_hit_list_are_expired_by_one_job(
+    emulator_account, account_gateway, fresh_emulator, lab_admin_client, staff_client, sent
+):
+    hit_ids = create_hits(account_gateway, 3)
+    sync_full(account=emulator_account, gateway=account_gateway)
+    slug = emulator_account.slug
+    listing = lab_admin_client.get(reverse("hit-list", args=[slug])).content.decode()
+    assert 'form="manage-hits"' in listing and not nested_forms(listing)
+    assert (
+        'form="manage-hits"'
+        not in staff_client.get(reverse("hit-list", args=[slug])).content.decode()
+    )
+
+    ticked = lab_admin_client.post(
+        reverse("hits-manage-selected", args=[slug]), {"hit": hit_ids[:2]}
+    )
+    assert ticked.status_code == 200
+    assert all(hit_id in ticked.content.decode() for hit_id in hit_ids[:2])
+    confirm = lab_admin_client.post(
+        reverse("hits-manage-selected", args=[slug]), {"hit": hit_ids[:2], "action": "expire"}
+    )
+    token = TOKEN.search(confirm.content.decode()).group(1)
+
+    response = sent(
+        lambda: lab_admin_client.post(
+            reverse("hits-manage-confirm", args=[slug]),
+            {"hit": hit_ids[:2], "action": "expire", "confirmation": token},
+        )
+    )
+
+    job = Job.objects.get(kind="hit.change")
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    truth = emulator_hits(fresh_emulator.control)
+    assert [truth[hit_id]["HITStatus"] for hit_id in hit_ids] == [
+        "Reviewable",
+        "Reviewable",
+        "Assignable",
+    ]
+    assert AuditEvent.objects.filter(action="hit.expire").count() == 2
