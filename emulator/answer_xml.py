@@ -234,3 +234,22 @@ def check_answer_key(answer_key_xml: str) -> None:
         raise ValueError(f"AnswerKey is not well-formed XML: {exc}") from None
     if _local(root.tag) != "AnswerKey":
         raise ValueError("AnswerKey must be an AnswerKey data structure.")
+
+
+def uploaded_file_answer(answer_xml: str | None, question: str) -> tuple[str, int] | None:
+    """(UploadedFileKey, UploadedFileSizeInBytes) of the question's FileUploadAnswer, or None."""
+    if not answer_xml:
+        return None
+    try:
+        root = SafeET.fromstring(answer_xml)
+    except Exception:
+        return None
+    for answer in _children(root, "Answer"):
+        if (_text(answer, "QuestionIdentifier") or "").strip() != question:
+            continue
+        key = _text(answer, "UploadedFileKey")
+        if key is None:
+            return None
+        size = (_text(answer, "UploadedFileSizeInBytes") or "0").strip()
+        return key.strip(), int(size) if size.isdigit() else 0
+    return None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from emulator import crowd, persistence
-from emulator.answer_xml import answers_to_xml
+from emulator.answer_xml import answers_to_xml, uploaded_file_answer
 from emulator.operations.hits import _create, find_or_create_hit_type
 from emulator.operations.qualifications import (
     get_type,
@@ -624,3 +624,30 @@ def sns_subscribe(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
 @route("GET", "/sns/subscriptions")
 def sns_subscriptions(emu: Emulator, body: Body, query: Query) -> dict[str, Any]:
     return {"Subscriptions": _notifier(emu).subscriptions(query.get("TopicArn"))}
+
+
+# The emulator keeps no uploaded bytes; it serves this much at most (its stand-in content).
+SERVED_UPLOAD_BYTES = 1_000_000
+
+
+@route("GET", r"/files/(?P<assignment_id>[A-Z0-9]+)/(?P<question>[^/]+)")
+def uploaded_file(
+    emu: Emulator, body: Body, query: Query, assignment_id: str, question: str
+) -> tuple[int, str, bytes]:
+    """What GetFileUploadURL's URL serves: the worker's file for the question, until the URL's
+    Expires time (as MTurk's signed S3 URL). The emulator's workers upload no real bytes, so the
+    file is a stand-in made from its UploadedFileKey, of the answer's UploadedFileSizeInBytes (up to
+    SERVED_UPLOAD_BYTES): a download can be told apart from any other and checked."""
+    with emu.transaction(mutating=False):
+        a = _assignment(emu, assignment_id)
+        expires = query.get("Expires", "")
+        if not expires.isdigit() or int(expires) < int(emu.now):
+            raise ControlError(403, "Request has expired.")
+        upload = uploaded_file_answer(a.answer, question)
+        if upload is None:
+            raise ControlError(404, f"Assignment {assignment_id} has no file for {question}.")
+    key, size = upload
+    seed = f"{key}\n".encode()
+    length = max(0, min(size, SERVED_UPLOAD_BYTES))
+    content = (seed * (length // len(seed) + 1))[:length]
+    return 200, "application/octet-stream", content

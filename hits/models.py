@@ -115,6 +115,10 @@ class HIT(models.Model):
         Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="hits"
     )
     qualification_requirements = models.JSONField(default=list, blank=True)
+    # ListReviewPolicyResultsForHIT as last read ({"policies": [...], "results": [...],
+    # "actions": [...]}); None for a HIT published without review policies (nothing to read).
+    # A publisher marks a HIT it creates with policies by setting {} (hits.sync reads those).
+    review_policy_results = models.JSONField(null=True, blank=True, default=None)
     # Set when a full reconciliation no longer finds the HIT at MTurk (deleted or auto-disposed).
     disposed_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)

@@ -519,9 +519,57 @@ def sync_reviewable(
     for status in REVIEW_STATUSES:
         for page in gateway.iter_reviewable_hit_pages(status=status):
             total.add(sync_hit_page(account=account, gateway=gateway, hit_records=page))
+            # Review policies act when a HIT becomes reviewable: read their results then, only
+            # for HITs published with policies (one query per page, a call per such HIT).
+            with_policies = HIT.objects.filter(
+                account=account,
+                hit_id__in=[record.hit_id for record in page],
+                review_policy_results__isnull=False,
+            ).values_list("hit_id", flat=True)
+            sync_review_policy_results(account=account, gateway=gateway, hit_ids=with_policies)
             if on_page:
                 on_page(total)
     return total
+
+
+def _policy_name(policy: dict[str, Any] | None) -> str:
+    return str((policy or {}).get("PolicyName", ""))
+
+
+def sync_review_policy_results(
+    *, account: RequesterAccount, gateway: MTurkGateway, hit_ids: Iterable[str]
+) -> int:
+    """ListReviewPolicyResultsForHIT (every page) for each HIT, kept on the HIT: the policies'
+    names, their results (per assignment or HIT: question, key, value) and the actions they took.
+    Returns how many HITs changed."""
+    changed = 0
+    for hit_id in hit_ids:
+        policies: list[str] = []
+        results: list[dict[str, Any]] = []
+        actions: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = gateway.list_review_policy_results_for_hit(hit_id=hit_id, next_token=token)
+            for level, policy in (
+                ("Assignment", page.assignment_review_policy),
+                ("HIT", page.hit_review_policy),
+            ):
+                name = _policy_name(policy)
+                if name and f"{level}: {name}" not in policies:
+                    policies.append(f"{level}: {name}")
+            for report in (page.assignment_review_report, page.hit_review_report):
+                results.extend((report or {}).get("ReviewResults") or [])
+                actions.extend((report or {}).get("ReviewActions") or [])
+            token = page.next_token
+            if not token:
+                break
+        value = {"policies": policies, "results": results, "actions": actions}
+        changed += (
+            HIT.objects.filter(account=account, hit_id=hit_id)
+            .exclude(review_policy_results=value)
+            .update(review_policy_results=value)
+        )
+    return changed
 
 
 def sync_full(

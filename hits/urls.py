@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hits import qualify_views, views
+from hits import file_views, qualify_views, views
 
 urlpatterns = [
     path("studies/", views.study_list, name="study-list"),
@@ -37,6 +37,11 @@ urlpatterns = [
     path("batches/", views.batch_list, name="batch-list"),
     path("hits/", views.hit_list, name="hit-list"),
     path("hits/<str:hit_id>/", views.hit_detail, name="hit-detail"),
+    path(
+        "assignments/<str:assignment_id>/file/",
+        file_views.assignment_file_download,
+        name="assignment-file-download",
+    ),
     path(
         "assignments/<str:assignment_id>/decision/",
         views.assignment_status,

@@ -628,6 +628,14 @@ class MTurkGateway:
         response = self._call("GetAssignment", AssignmentId=assignment_id)
         return Assignment.from_api(response["Assignment"]), HIT.from_api(response["HIT"])
 
+    def get_file_upload_url(self, *, assignment_id: str, question_identifier: str) -> str:
+        """GetFileUploadURL: a temporary (about a minute) URL to download a worker's uploaded file.
+        Ask for it when the file is wanted; never store it."""
+        response = self._call(
+            "GetFileUploadURL", AssignmentId=assignment_id, QuestionIdentifier=question_identifier
+        )
+        return str(response["FileUploadURL"])
+
     def approve_assignment(
         self,
         *,

@@ -11,3 +11,15 @@ class PublishingConfig(AppConfig):
 
     name = "publishing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist once apps load.
+        from dashboard.enums import JobKind
+        from dashboard.jobs import register_job_handler
+        from publishing import manage_jobs
+
+        # Managing live HITs (item 4).
+        register_job_handler(JobKind.HIT_CHANGE, manage_jobs.carry_out_hit_changes)
+        # Celery's autodiscovery imports only `publishing.tasks`: the manage task is registered
+        # here so it exists whatever that module imports.
+        from publishing import manage_tasks  # noqa: F401

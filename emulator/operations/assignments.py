@@ -71,7 +71,8 @@ def get_file_upload_url(emu: Emulator, params: dict[str, Any], ctx: Context) -> 
             f"Question {qid} of HIT {hit.hit_id} is not a file upload question.",
             "AWS.MechanicalTurk.InvalidParameterValue",
         )
-    # MTurk hands out a short-lived (60 s) download URL; the emulator serves no files.
+    # MTurk hands out a short-lived (60 s) download URL; the emulator serves a stand-in file there
+    # (control.uploaded_file).
     expires = int(emu.now) + 60
     return {
         "FileUploadURL": (

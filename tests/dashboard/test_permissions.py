@@ -36,6 +36,8 @@ ACCOUNT_VIEWS = {
     "batch-list": Action.VIEW,
     "hit-list": Action.VIEW,
     "hit-detail": Action.VIEW,
+    "hit-manage": Action.PUBLISH,
+    "study-disagreements": Action.PUBLISH,
     "assignment-status": Action.VIEW,
     "decision-results": Action.VIEW,
     "results-download": Action.EXPORT,
@@ -106,6 +108,9 @@ ACCOUNT_POST_VIEWS = {
     # No ticked rows: back with a message. No workers listed: a 400 page, nothing sent.
     "workers-block-selected": (Action.MANAGE_WORKERS, 302),
     "workers-block-confirm": (Action.MANAGE_WORKERS, 400),
+    "hits-manage-selected": (Action.PUBLISH, 302),
+    "hits-manage-confirm": (Action.PUBLISH, 400),
+    "assignment-file-download": (Action.EXPORT, 400),
     # Nothing to exclude: back to the group's page.
     "study-group-exclude": (Action.MANAGE_WORKERS, 302),
     # An unconfirmed post: the preview again (400), with why nothing was paid.
@@ -144,7 +149,7 @@ def _url(name: str, account: RequesterAccount) -> str:
             account=account, kind="review.decide", title="Decide"
         )
         kwargs["pk"] = job.pk
-    if name in ("hit-preview", "assignment-replay", "hit-detail"):
+    if name in ("hit-preview", "assignment-replay", "hit-detail", "hit-manage"):
         assignment = _assignment(account)
         kwargs["hit_id"] = assignment.hit.hit_id
         if name == "assignment-replay":
@@ -162,6 +167,7 @@ def _url(name: str, account: RequesterAccount) -> str:
         "study-qualify-confirm",
         "study-qualify-selected",
         "study-qualify-selected-confirm",
+        "study-disagreements",
     ):
         kwargs["hit_type_id"] = _assignment(account).hit_type.hit_type_id
     if name == "results-upload-confirm":
@@ -172,7 +178,7 @@ def _url(name: str, account: RequesterAccount) -> str:
         kwargs["worker_id"] = "AMATRIXWORKER"
     if name == "qualification-request-decide":
         kwargs["request_id"] = "MATRIXREQUEST"
-    if name in ("bonus-pay",):
+    if name in ("bonus-pay", "assignment-file-download"):
         kwargs["assignment_id"] = _assignment(account).assignment_id
     if name == "worker-message":
         kwargs["worker_id"] = _assignment(account).worker.worker_id
