@@ -11,3 +11,11 @@ class PublishingConfig(AppConfig):
 
     name = "publishing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist once apps load.
+        from dashboard.enums import JobKind
+        from dashboard.jobs import register_job_handler
+        from publishing import publish_jobs
+
+        register_job_handler(JobKind.PUBLISH_BATCH, publish_jobs.carry_out_publish)

@@ -1,0 +1,51 @@
+"""Carrying out a batch's publish job in the worker: the HIT type once, then every HITRequest of
+the job once, at the account's rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from dashboard.intent_jobs import carry_out_intents
+from dashboard.jobs import JobFailed, Progress
+from dashboard.models import Job
+from dashboard.mturk_access import account_gateway
+from mturk.errors import MTurkError
+from mturk.gateway import MTurkGateway
+from publishing.enums import BatchState
+from publishing.models import HITRequest, PublishBatch
+from publishing.publish import advance_micro_batches, ensure_hit_type, execute_hit_request
+
+
+def _send(request_id: int, gateway: MTurkGateway) -> HITRequest | None:
+    # reclaim_sending: only one worker holds the job, so a `sending` row is one its dead
+    # predecessor left; its token makes MTurk answer with the HIT it created, if it did.
+    return execute_hit_request(request_id=request_id, gateway=gateway, reclaim_sending=True)
+
+
+def carry_out_publish(job: Job, progress: Progress) -> dict[str, Any]:
+    """Create the batch's HIT type (once; reused on a retry), then its HITs (dashboard.intent_jobs)."""
+    batch = PublishBatch.objects.select_related("account").filter(job=job).first()
+    if batch is None:
+        raise JobFailed("The batch of this job is gone.")
+    try:
+        with account_gateway(job.account) as gateway:
+            ensure_hit_type(batch, gateway)
+    except MTurkError as exc:
+        PublishBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED)
+        raise JobFailed(f"MTurk refused the HIT type: {exc}") from exc
+    progress.note(f"HIT type {batch.hit_type_id}")
+    counts = carry_out_intents(
+        job, progress, model=HITRequest, send=_send, select_related=["batch"]
+    )
+    with account_gateway(job.account) as gateway:
+        advance_micro_batches(batch=batch, gateway=gateway)
+    batch.refresh_from_db(fields=["state"])
+    # Later parts of micro-batched items wait for the first ones to be answered: beat's
+    # publishing.advance_micro_batches publishes them.
+    if batch.state == BatchState.PUBLISHING and counts["done"] + counts["already"] == 0:
+        PublishBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED)
+    result: dict[str, Any] = dict(counts)
+    result["url"] = reverse("publish-batch", kwargs={"slug": job.account.slug, "pk": batch.pk})
+    return result
