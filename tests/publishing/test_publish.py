@@ -5,7 +5,9 @@ the pages (the allowed and the forbidden paths, a double-submitted confirmation)
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import time
 from collections import Counter
 from datetime import timedelta
@@ -23,6 +25,7 @@ from dashboard.jobs import Progress, requeue_stale_jobs, run_job
 from dashboard.models import Job
 from dashboard.mturk_access import account_gateway
 from hits.models import HIT
+from mirror.sync import run_sync
 from mturk.batches import annotation_for
 from mturk.errors import MTurkError
 from publishing import publish, publish_jobs
@@ -330,3 +333,43 @@ def test_an_unconfirmed_post_publishes_nothing(lab_admin_client, emulator_accoun
 
 def test_research_staff_may_not_publish(staff_client, emulator_account, fresh_emulator):
     assert staff_client.get(reverse("publish-new", args=[emulator_account.slug])).status_code == 403
+
+
+def test_inputs_are_kept_through_a_sync_and_shown_beside_the_answers(
+    staff_client, emulator_account, fresh_emulator, eager_celery, admin_user
+):
+    control = fresh_emulator.control
+    rows = animal_rows(2)
+    batch, job = _started(emulator_account, rows, user=admin_user)
+    assert run_job(job_id=job.pk) == JobState.SUCCEEDED
+    worker_id = control.add_worker(WorkerId="AINPUTSWORKER")["WorkerId"]
+    for request in HITRequest.objects.filter(batch=batch):
+        accepted = control.accept(worker_id, request.hit_id)
+        control.submit(accepted["AssignmentId"], {"answer": f"yes-{request.row_number}"})
+
+    assert run_sync(account=emulator_account, kind="full").ok
+    batch.refresh_from_db()
+    inputs = dict(HIT.objects.filter(account=emulator_account).values_list("hit_id", "inputs"))
+    assert sorted(inputs.values(), key=str) == sorted(rows, key=str)  # the sync kept them
+
+    grid = staff_client.get(
+        reverse("study-detail", args=[emulator_account.slug, batch.hit_type_id])
+    )
+    content = grid.content.decode()
+    assert grid.status_code == 200
+    assert "animal=animal &lt;0&gt; &amp; co" in content and "kind=kind-1" in content
+
+    download = staff_client.get(
+        reverse("results-download", args=[emulator_account.slug, batch.hit_type_id])
+    )
+    text = (
+        b"".join(download.streaming_content).decode()
+        if download.streaming
+        else download.content.decode()
+    )
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert len(records) == 2
+    assert {(r["Input.animal"], r["Input.kind"], r["Answer.answer"]) for r in records} == {
+        ("animal <0> & co", "kind-0", "yes-2"),
+        ("animal <1> & co", "kind-1", "yes-3"),
+    }
