@@ -39,6 +39,7 @@ from dashboard.models import Job, RequesterAccount, SyncState
 from dashboard.mturk_access import account_gateway
 from hits.models import HIT
 from hits.sync import upsert_hits
+from mturk import records
 from mturk.batches import annotation_for
 from mturk.errors import MTurkError
 from mturk.gateway import CreateHitResult, MTurkGateway
@@ -64,6 +65,8 @@ __all__ = [
     "create_draft",
     "ensure_hit_type",
     "execute_hit_request",
+    "mirror_created_hits",
+    "mirror_missing_hits",
     "plan_batch",
     "requirements_for",
     "start_publish",
@@ -420,12 +423,62 @@ class _Created:
         return not self.result.created
 
 
+def mirror_created_hits(
+    *, account: RequesterAccount, created: list[tuple[records.HIT, dict[str, str]]]
+) -> None:
+    """Write HITs we created into the mirror, with the inputs each was made from (the sync never
+    writes `inputs`: they exist only here). A few queries per call, whatever the number of HITs."""
+    if not created:
+        return
+    rows, _counts, _changed = upsert_hits(account=account, hit_records=[hit for hit, _ in created])
+    changed = []
+    for hit, inputs in created:
+        row = rows.get(hit.hit_id)
+        if row is not None and row.inputs != inputs:
+            row.inputs = inputs
+            changed.append(row)
+    HIT.objects.bulk_update(changed, ["inputs"], batch_size=500)
+
+
+def _get_hit(gateway: MTurkGateway, hit_id: str) -> records.HIT:
+    return _retrying(lambda: gateway.get_hit(hit_id=hit_id))
+
+
+def mirror_missing_hits(*, batch: PublishBatch, gateway: MTurkGateway) -> int:
+    """Mirror the batch's created HITs that the mirror lacks or has without their inputs (a job
+    whose worker died between creating HITs and mirroring them). Returns how many it wrote."""
+    done = dict(
+        HITRequest.objects.filter(batch=batch, state__in=[IntentState.DONE, IntentState.ALREADY])
+        .exclude(hit_id="")
+        .values_list("hit_id", "inputs")
+    )
+    ids, kept = list(done), set[str]()
+    # IN (...) lists are split so no backend hits its bound-parameter limit (SQLite's is lowest).
+    for start in range(0, len(ids), 900):
+        kept.update(
+            HIT.objects.filter(account=batch.account, hit_id__in=ids[start : start + 900])
+            .exclude(inputs={})
+            .values_list("hit_id", flat=True)
+        )
+    created = []
+    for hit_id in done:
+        if hit_id not in kept:
+            created.append((_get_hit(gateway, hit_id), done[hit_id]))
+    mirror_created_hits(account=batch.account, created=created)
+    return len(created)
+
+
 def execute_hit_request(
-    *, request_id: int, gateway: MTurkGateway, reclaim_sending: bool = False
+    *,
+    request_id: int,
+    gateway: MTurkGateway,
+    reclaim_sending: bool = False,
+    mirror: bool = True,
 ) -> HITRequest | None:
     """Create one HIT: claim the row, CreateHITWithHITType with the row's token (a repeated token
     is the HIT the first attempt made: "already"), then mirror the HIT with its inputs. Returns
-    the row as it ended, or None when it was not claimable."""
+    the row as it ended, or None when it was not claimable. With `mirror` False (a job, which
+    mirrors each batch of rows at once) the HIT is left on the row as `created_hit`."""
     request = claim(
         HITRequest,
         request_id,
@@ -475,10 +528,11 @@ def execute_hit_request(
 
     def record(created: _Created) -> None:
         hit = created.result.hit
-        upsert_hits(account=request.account, hit_records=[hit])
-        # The sync never writes `inputs`: they exist only here.
-        HIT.objects.filter(account=request.account, hit_id=hit.hit_id).update(inputs=request.inputs)
         finish(request, hit_id=hit.hit_id)
+        if mirror:
+            mirror_created_hits(account=request.account, created=[(hit, request.inputs)])
+        else:
+            request.created_hit = hit  # type: ignore[attr-defined]
 
     return audited_call(request, create, on_success=record)
 

@@ -3,25 +3,49 @@ the job once, at the account's rate."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
 
 from dashboard.intent_jobs import carry_out_intents
 from dashboard.jobs import JobFailed, Progress
-from dashboard.models import Job
+from dashboard.models import Job, RequesterAccount
 from dashboard.mturk_access import account_gateway
 from mturk.errors import MTurkError
 from mturk.gateway import MTurkGateway
 from publishing.enums import BatchState
 from publishing.models import HITRequest, PublishBatch
-from publishing.publish import advance_micro_batches, ensure_hit_type, execute_hit_request
+from publishing.publish import (
+    advance_micro_batches,
+    ensure_hit_type,
+    execute_hit_request,
+    mirror_created_hits,
+    mirror_missing_hits,
+)
 
 
 def _send(request_id: int, gateway: MTurkGateway) -> HITRequest | None:
     # reclaim_sending: only one worker holds the job, so a `sending` row is one its dead
     # predecessor left; its token makes MTurk answer with the HIT it created, if it did.
-    return execute_hit_request(request_id=request_id, gateway=gateway, reclaim_sending=True)
+    return execute_hit_request(
+        request_id=request_id, gateway=gateway, reclaim_sending=True, mirror=False
+    )
+
+
+def _mirror(account: RequesterAccount) -> Callable[[list[HITRequest]], None]:
+    def mirror(sent: list[HITRequest]) -> None:
+        # Once per batch of rows: mirroring one HIT at a time cost more than creating it.
+        mirror_created_hits(
+            account=account,
+            created=[
+                (request.created_hit, request.inputs)  # type: ignore[attr-defined]
+                for request in sent
+                if getattr(request, "created_hit", None) is not None
+            ],
+        )
+
+    return mirror
 
 
 def carry_out_publish(job: Job, progress: Progress) -> dict[str, Any]:
@@ -37,9 +61,16 @@ def carry_out_publish(job: Job, progress: Progress) -> dict[str, Any]:
         raise JobFailed(f"MTurk refused the HIT type: {exc}") from exc
     progress.note(f"HIT type {batch.hit_type_id}")
     counts = carry_out_intents(
-        job, progress, model=HITRequest, send=_send, select_related=["batch"]
+        job,
+        progress,
+        model=HITRequest,
+        send=_send,
+        select_related=["batch"],
+        after_batch=_mirror(job.account),
     )
     with account_gateway(job.account) as gateway:
+        # HITs created by a worker that died before mirroring them (normally none).
+        mirror_missing_hits(batch=batch, gateway=gateway)
         advance_micro_batches(batch=batch, gateway=gateway)
     batch.refresh_from_db(fields=["state"])
     # Later parts of micro-batched items wait for the first ones to be answered: beat's
