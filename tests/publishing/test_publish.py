@@ -373,3 +373,18 @@ def test_inputs_are_kept_through_a_sync_and_shown_beside_the_answers(
         ("animal <0> & co", "kind-0", "yes-2"),
         ("animal <1> & co", "kind-1", "yes-3"),
     }
+
+
+def test_the_batch_page_answers_htmx_polls_with_its_rows_only(
+    staff_client, emulator_account, fresh_emulator, admin_user
+):
+    batch, job = _started(emulator_account, animal_rows(2), user=admin_user)
+
+    response = staff_client.get(
+        reverse("publish-batch", args=[emulator_account.slug, batch.pk]), HTTP_HX_REQUEST="true"
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.lstrip().startswith('<section id="batch-rows"')
+    assert "<html" not in content and 'hx-trigger="every 2s"' in content  # the job is running

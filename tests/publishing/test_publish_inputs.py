@@ -227,3 +227,45 @@ def test_a_batch_above_the_budget_cap_is_refused(
         "The batch costs $6.00 with MTurk's fees, over the account's budget cap of $5.00 per publish."
     ]
     _assert_nothing_kept_or_published(fresh_emulator)
+
+
+@pytest.mark.django_db
+def test_requirements_are_the_presets_then_the_lab_exclusions_asked_for(account):
+    from people.models import StudyGroup
+    from publishing.models import RequirementPreset
+    from publishing.publish import requirements_for
+    from qualifications.enums import LabPurpose
+    from qualifications.models import QualificationType
+
+    QualificationType.objects.create(
+        account=account,
+        qualification_type_id="QSOFT",
+        name="Soft",
+        lab_purpose=LabPurpose.SOFT_BLOCK,
+    )
+    group_type = QualificationType.objects.create(
+        account=account, qualification_type_id="QGROUP", name="Group"
+    )
+    group = StudyGroup.objects.create(account=account, name="Wave", qualification_type=group_type)
+    masters = {"QualificationTypeId": "QMASTERS", "Comparator": "Exists"}
+    preset = RequirementPreset.objects.create(
+        account=account, name="Masters", requirements=[masters]
+    )
+
+    def absent(qtid):
+        return {
+            "QualificationTypeId": qtid,
+            "Comparator": "DoesNotExist",
+            "ActionsGuarded": "DiscoverPreviewAndAccept",
+        }
+
+    assert requirements_for(
+        account=account, preset=preset, exclude_soft_blocked=True, study_groups=[group]
+    ) == [masters, absent("QSOFT"), absent("QGROUP")]
+    assert requirements_for(
+        account=account, preset=None, exclude_soft_blocked=False, study_groups=[group]
+    ) == [absent("QGROUP")]
+    assert (
+        requirements_for(account=account, preset=None, exclude_soft_blocked=False, study_groups=[])
+        == []
+    )
