@@ -339,6 +339,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.requeue_stale_intents",
         "schedule": JOB_JANITOR_INTERVAL_SECONDS,
     },
+    "publishing-advance-micro-batches": {
+        "task": "publishing.advance_micro_batches",
+        "schedule": JOB_JANITOR_INTERVAL_SECONDS,
+    },
     "consume-notifications": {
         "task": "mirror.consume_all_notifications",
         "schedule": NOTIFICATIONS_POLL_INTERVAL_SECONDS,

@@ -38,6 +38,7 @@ ROW_VALUES = (
     "worker__worker_id",
     "hit__hit_id",
     "hit__layout_parameters",
+    "hit__inputs",
 )
 
 
@@ -52,6 +53,8 @@ class GridRow:
     worker_id: str
     hit_id: str
     layout_parameters: dict[str, Any] | None
+    # The row of inputs a HIT published from the dashboard was made from (HIT.inputs).
+    inputs: dict[str, Any] | None
     # The action of a decision on its way to MTurk ("approve", "reject", "override"), if any.
     open_action: str | None = None
 
@@ -174,7 +177,7 @@ def render_grid_rows(
         )
         inputs = "".join(
             f'<span class="kv">{escape(str(key))}={escape(str(value)[:40])}</span> '
-            for key, value in (row.layout_parameters or {}).items()
+            for key, value in (row.inputs or row.layout_parameters or {}).items()
         )
         short = hit_id if len(row.hit_id) <= 14 else escape(row.hit_id[:13]) + "…"
         cells.append(

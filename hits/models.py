@@ -90,6 +90,9 @@ class HIT(models.Model):
     hit_group_id = models.CharField(max_length=64, blank=True)
     hit_layout_id = models.CharField(max_length=64, blank=True)
     layout_parameters = models.JSONField(default=dict, blank=True)
+    # The row of inputs the HIT was published from (publishing), kept to show beside its answers:
+    # MTurk does not keep them, so the sync never writes this field.
+    inputs = models.JSONField(default=dict, blank=True)
     question = models.TextField(blank=True)
     question_kind = models.CharField(
         max_length=20, choices=QuestionKind.choices, default=QuestionKind.UNKNOWN

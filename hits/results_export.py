@@ -6,7 +6,7 @@ user may fill in the CSV's Approve and Reject columns and upload it back (:mod:`
 Format (reference/mturk-protocol.md §6, columns and dates from :mod:`hits.results_format`):
 
 - Columns in the Requester website's order (:data:`~hits.results_format.BASE_COLUMNS`), then
-  ``Input.<name>`` for the union of the HITs' input values (``HIT.layout_parameters``) and
+  ``Input.<name>`` for the union of the HITs' input values (``HIT.inputs`` or ``HIT.layout_parameters``) and
   ``Answer.<field>`` for the union of the answer fields, each sorted by name, then ``Approve`` and
   ``Reject`` (left empty, for the user to fill in and upload back).
 - Every value is double-quoted. Dates are Java ``Date.toString`` style in UTC
@@ -101,13 +101,13 @@ def _column_union(assignments: QuerySet[Assignment]) -> tuple[list[str], list[st
     """One pass over (answers, inputs) of every row: the sorted input names and answer fields."""
     input_names: set[str] = set()
     answer_names: set[str] = set()
-    rows = assignments.values_list("answers", "hit__layout_parameters")
+    rows = assignments.values_list("answers", "hit__inputs", "hit__layout_parameters")
     if not assignments.query.is_sliced:
         rows = rows.order_by()  # the union does not depend on order; skip the sort
-    for answers, layout_parameters in rows.iterator(chunk_size=_ITERATOR_CHUNK):
+    for answers, inputs, layout_parameters in rows.iterator(chunk_size=_ITERATOR_CHUNK):
         if isinstance(answers, dict):
             answer_names.update(answers)
-        input_names.update(_inputs(layout_parameters))
+        input_names.update(_inputs(inputs or layout_parameters))
     return sorted(input_names), sorted(answer_names)
 
 
@@ -138,6 +138,7 @@ _SOURCES: tuple[tuple[str, str], ...] = (
     ("RequesterFeedback", "requester_feedback"),
     ("WorkTimeInSeconds", "work_time_seconds"),
     ("Input", "hit__layout_parameters"),
+    ("PublishedInputs", "hit__inputs"),
     ("Answer", "answers"),
 )
 _SOURCE_KEYS = tuple(key for key, _ in _SOURCES)
@@ -163,7 +164,8 @@ def _records(assignments: QuerySet[Assignment]) -> Iterator[dict[str, Any]]:
             "Last7DaysApprovalRate",
         ):
             record[column] = None
-        record["Input"] = _inputs(record["Input"])
+        # A HIT published from the dashboard keeps the row it was made from (HIT.inputs).
+        record["Input"] = _inputs(record.pop("PublishedInputs") or record["Input"])
         if not isinstance(record["Answer"], dict):
             record["Answer"] = {}
         yield record

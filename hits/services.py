@@ -229,6 +229,7 @@ def _claim(decision_id: int, *, reclaim_sending: bool = False) -> Decision | Non
             "assignment__hit__question",
             "assignment__hit__description",
             "assignment__hit__layout_parameters",
+            "assignment__hit__inputs",
             "assignment__hit__qualification_requirements",
         ),
     )

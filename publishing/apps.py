@@ -16,10 +16,7 @@ class PublishingConfig(AppConfig):
         # Imported here, not at the top: these modules use models, which exist once apps load.
         from dashboard.enums import JobKind
         from dashboard.jobs import register_job_handler
-        from publishing import manage_jobs
+        from publishing import manage_jobs, publish_jobs
 
-        # Managing live HITs (item 4).
+        register_job_handler(JobKind.PUBLISH_BATCH, publish_jobs.carry_out_publish)
         register_job_handler(JobKind.HIT_CHANGE, manage_jobs.carry_out_hit_changes)
-        # Celery's autodiscovery imports only `publishing.tasks`: the manage task is registered
-        # here so it exists whatever that module imports.
-        from publishing import manage_tasks  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from publishing import manage_views, requirement_views, template_views
+from publishing import manage_views, publish_views, requirement_views, template_views
 
 urlpatterns: list[URLPattern] = [
     # --- templates and presets ---
@@ -36,6 +36,14 @@ urlpatterns: list[URLPattern] = [
         name="template-preview",
     ),
     # --- publish a batch ---
+    path("publish/", publish_views.publish_list, name="publish-list"),
+    path("publish/new/", publish_views.publish_new, name="publish-new"),
+    path("publish/<int:pk>/", publish_views.publish_batch, name="publish-batch"),
+    path(
+        "publish/<int:pk>/confirm/",
+        publish_views.publish_batch_confirm,
+        name="publish-batch-confirm",
+    ),
     # --- manage live HITs ---
     path("hits/manage/selected/", manage_views.hits_manage_selected, name="hits-manage-selected"),
     path("hits/manage/confirm/", manage_views.hits_manage_confirm, name="hits-manage-confirm"),

@@ -55,6 +55,9 @@ ACCOUNT_VIEWS = {
     "bonus-run": Action.VIEW,
     "bonus-upload": Action.PAY_BONUSES,
     "bonus-run-preview": Action.PAY_BONUSES,
+    "publish-list": Action.VIEW,
+    "publish-new": Action.PUBLISH,
+    "publish-batch": Action.VIEW,
     "bonus-pay": Action.PAY_BONUSES,
     "message-list": Action.VIEW,
     "message-template-list": Action.VIEW,
@@ -115,6 +118,8 @@ ACCOUNT_POST_VIEWS = {
     "study-group-exclude": (Action.MANAGE_WORKERS, 302),
     # An unconfirmed post: the preview again (400), with why nothing was paid.
     "bonus-run-confirm": (Action.PAY_BONUSES, 400),
+    # An unconfirmed post: the batch's page again (400), with why nothing was published.
+    "publish-batch-confirm": (Action.PUBLISH, 400),
     # Nothing to send: the compose page with its errors.
     "message-send": (Action.MANAGE_WORKERS, 400),
     # No ticked rows: the compose page, with no recipients yet.
@@ -195,6 +200,15 @@ def _url(name: str, account: RequesterAccount) -> str:
             defaults={"content": b"", "created_by": uploader},
         )
         kwargs["pk"] = run.pk
+    if name in ("publish-batch", "publish-batch-confirm"):
+        from publishing.models import PublishBatch
+
+        batch, _ = PublishBatch.objects.get_or_create(
+            account=account,
+            label="Matrix batch",
+            defaults={"template_kind": "html", "hit_settings": {"reward": "0.10"}},
+        )
+        kwargs["pk"] = batch.pk
     if name in ("message-template-edit", "message-template-delete"):
         from people.models import MessageTemplate
 

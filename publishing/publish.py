@@ -1,0 +1,622 @@
+"""Publishing a batch: the draft (a snapshot of the template, the HIT settings and the inputs),
+its dry run and estimate, and the job that creates the HIT type and the HITs, each HIT once.
+
+Exactly once: every HIT is a HITRequest row (an intent) recorded before anything is sent, claimed
+by a conditional UPDATE and sent with a UniqueRequestToken from its row id; a repeated token is
+resolved to the HIT the first attempt created ("already"). The batch's job is claimed with a
+conditional UPDATE, so a double-submitted confirmation starts one job.
+
+Micro-batching and "no worker answers an item twice". MTurk keeps a worker from taking two
+assignments of one HIT, but nothing keeps them from two HITs of one item (neither does the
+emulator's crowd: it takes any HIT it is eligible for). So a micro-batched batch gets its own
+exclusion qualification type ("did a part of batch X"), required to be absent on the batch's HIT
+type, and an item's parts are published one after the other: part k+1 is created only once part
+k is finished at MTurk (nothing available, nothing in progress), after every worker who submitted
+part k has been granted the exclusion. Whoever answered any part of the item so is kept out of
+its later parts, with no race (granting as workers accept would leave a window between the
+accept and the grant). It excludes a little more than needed (a worker of item 1 also misses the
+later parts of item 2), and the parts take longer to fill: that is the price of the fee saving,
+and CloudResearch's micro-batches run one after the other for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from dashboard.enums import IntentState, JobKind, JobState
+from dashboard.intents import audited_call, claim, finish, send_after_commit
+from dashboard.jobs import start_job
+from dashboard.models import Job, RequesterAccount, SyncState
+from dashboard.mturk_access import account_gateway
+from hits.models import HIT
+from hits.sync import upsert_hits
+from mturk import records
+from mturk.batches import annotation_for
+from mturk.errors import MTurkError
+from mturk.gateway import CreateHitResult, MTurkGateway
+from people.models import StudyGroup
+from people.services.blocks import exclusion_requirements
+from publishing.enums import BatchState
+from publishing.estimate import Estimate, estimate_batch, split_assignments
+from publishing.inputs import InputsReport, LineProblem, read_inputs
+from publishing.models import HITRequest, PublishBatch, QuestionTemplate, RequirementPreset
+from publishing.questions import QuestionProblem, render_question, template_variables
+from qualifications.enums import LabPurpose
+from qualifications.models import QualificationType
+
+__all__ = [
+    "MAX_REQUIREMENTS",
+    "MIN_REWARD",
+    "PUBLISH_CONFIRMATION",
+    "PublishPlan",
+    "PublishRefused",
+    "advance_all_micro_batches",
+    "advance_micro_batches",
+    "batch_binding",
+    "create_draft",
+    "ensure_hit_type",
+    "execute_hit_request",
+    "mirror_created_hits",
+    "mirror_missing_hits",
+    "plan_batch",
+    "requirements_for",
+    "start_publish",
+]
+
+# MTurk's minimum reward per assignment.
+MIN_REWARD = Decimal("0.01")
+# MTurk takes at most 10 QualificationRequirements on a HIT type.
+MAX_REQUIREMENTS = 10
+# What a batch's confirmation token is issued for (dashboard.confirmations).
+PUBLISH_CONFIRMATION = "publishing.publish_batch"
+# Where in hit_settings the batch's micro-batching exclusion type is kept, once created.
+EXCLUSION_KEY = "exclusion_qualification_type_id"
+# Statuses of an assignment whose worker answered the item.
+ANSWERED = ("Submitted", "Approved", "Rejected")
+T = TypeVar("T")
+
+
+class PublishRefused(ValueError):
+    """The batch cannot be published as it is; the message says why."""
+
+
+@dataclass
+class PublishPlan:
+    """The dry run: the inputs read and every question rendered, the settings checked, the
+    estimate. `errors` and `problems` (bad lines) refuse the batch, and so do the estimate's
+    refusals (over the budget cap or the balance)."""
+
+    inputs: InputsReport
+    estimate: Estimate | None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[LineProblem]:
+        return self.inputs.problems
+
+    @property
+    def refusals(self) -> list[str]:
+        return self.estimate.refusals if self.estimate else []
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.errors
+            and self.inputs.ok
+            and self.estimate is not None
+            and not self.estimate.refusals
+        )
+
+
+def _reward(batch: PublishBatch) -> Decimal:
+    try:
+        return Decimal(str(batch.hit_settings.get("reward", "")))
+    except InvalidOperation:
+        return Decimal("-1")
+
+
+def _assignments_per_item(batch: PublishBatch) -> int:
+    return int(batch.hit_settings.get("max_assignments") or 1)
+
+
+def _needs_exclusion(batch: PublishBatch) -> bool:
+    return (
+        len(split_assignments(_assignments_per_item(batch), micro_batching=batch.micro_batching))
+        > 1
+    )
+
+
+def settings_problems(batch: PublishBatch) -> list[str]:
+    """What MTurk would refuse in the HIT settings and requirements."""
+    problems = []
+    reward = _reward(batch)
+    if reward < MIN_REWARD or reward != reward.quantize(Decimal("0.01")):
+        problems.append(f"The reward must be at least ${MIN_REWARD}, in whole cents.")
+    for name in ("title", "description"):
+        if not str(batch.hit_settings.get(name) or "").strip():
+            problems.append(f"The HIT type needs a {name}.")
+    if not 1 <= _assignments_per_item(batch) <= 1_000_000_000:
+        problems.append("Assignments per item must be at least 1.")
+    count = len(batch.requirements) + (1 if _needs_exclusion(batch) else 0)
+    if count > MAX_REQUIREMENTS:
+        problems.append(
+            f"{count} qualification requirements"
+            f"{' (with the micro-batching exclusion)' if _needs_exclusion(batch) else ''}; "
+            f"MTurk allows at most {MAX_REQUIREMENTS}."
+        )
+    return problems
+
+
+def plan_batch(batch: PublishBatch) -> PublishPlan:
+    """The batch's dry run. Reads the database, writes nothing, calls nobody."""
+    variables = template_variables(
+        kind=batch.template_kind,
+        content=batch.template_content,
+        layout_parameter_names=(batch.template.layout_parameter_names if batch.template else []),
+    )
+    report = read_inputs(data=bytes(batch.inputs), variables=variables)
+    plan = PublishPlan(inputs=report, estimate=None, errors=settings_problems(batch))
+    good = []
+    for row in report.rows:
+        try:
+            render_question(
+                kind=batch.template_kind,
+                content=batch.template_content,
+                frame_height=batch.frame_height,
+                layout_id=batch.layout_id,
+                inputs=row.values,
+            )
+        except QuestionProblem as exc:
+            report.problems.append(LineProblem(row.line, str(exc)))
+            continue
+        good.append(row)
+    report.rows = good
+    if plan.errors or not report.ok:
+        return plan
+    state = SyncState.objects.filter(account=batch.account).first()
+    plan.estimate = estimate_batch(
+        items=len(report.rows),
+        assignments_per_item=_assignments_per_item(batch),
+        reward=_reward(batch),
+        micro_batching=batch.micro_batching,
+        balance=state.available_balance if state else None,
+        cap=batch.account.budget_cap,
+    )
+    return plan
+
+
+def create_draft(
+    *,
+    account: RequesterAccount,
+    label: str,
+    template: QuestionTemplate,
+    hit_settings: dict[str, Any],
+    requirements: list[dict[str, Any]],
+    micro_batching: bool,
+    inputs_filename: str,
+    inputs: bytes,
+    requested_by: Any,
+    notification: dict[str, Any] | None = None,
+) -> tuple[PublishBatch, PublishPlan]:
+    """Keep the batch as it is asked for (the template snapshotted: editing the template later
+    changes nothing published), with its dry run's estimate."""
+    user = requested_by if getattr(requested_by, "is_authenticated", False) else None
+    batch = PublishBatch(
+        account=account,
+        label=label,
+        template=template,
+        template_kind=template.kind,
+        template_content=template.content,
+        frame_height=template.frame_height,
+        layout_id=template.layout_id,
+        hit_settings=hit_settings,
+        requirements=requirements,
+        notification=notification or {},
+        micro_batching=micro_batching,
+        inputs_filename=inputs_filename[:255],
+        inputs=inputs,
+        created_by=user,
+    )
+    plan = plan_batch(batch)
+    batch.estimate = plan.estimate.as_json() if plan.estimate else {}
+    if plan.ok:  # a refused batch is only reported: fixing and uploading again is cheap
+        batch.save()
+    return batch, plan
+
+
+def requirements_for(
+    *,
+    account: RequesterAccount,
+    preset: RequirementPreset | None,
+    exclude_soft_blocked: bool,
+    study_groups: list[StudyGroup],
+) -> list[dict[str, Any]]:
+    """The batch's QualificationRequirements: the preset's, then the lab's exclusions (the
+    soft-blocked workers when asked, and the study groups' former workers)."""
+    requirements = [dict(r) for r in (preset.requirements if preset else [])]
+    soft_block = set(
+        QualificationType.objects.filter(
+            account=account, lab_purpose=LabPurpose.SOFT_BLOCK
+        ).values_list("qualification_type_id", flat=True)
+    )
+    for requirement in exclusion_requirements(account, study_groups=study_groups):
+        if requirement["QualificationTypeId"] in soft_block and not exclude_soft_blocked:
+            continue
+        if requirement not in requirements:
+            requirements.append(requirement)
+    return requirements
+
+
+def batch_binding(batch: PublishBatch) -> dict[str, object]:
+    """What the confirmation page showed: this batch, with exactly these inputs and settings."""
+    digest = hashlib.sha256(bytes(batch.inputs))
+    digest.update(repr(sorted(batch.hit_settings.items())).encode())
+    return {"batch": batch.pk, "sha256": digest.hexdigest()}
+
+
+def start_publish(*, batch: PublishBatch, requested_by: Any) -> Job:
+    """Publish the batch, once: planned again now, a HITRequest per HIT recorded under one job.
+    A second call (a double submit) returns the first call's job. Raises PublishRefused when the
+    batch can no longer be published (e.g. the balance or the cap moved)."""
+    if batch.job_id is not None:
+        return Job.objects.get(pk=batch.job_id)
+    plan = plan_batch(batch)
+    if not plan.ok or plan.estimate is None:
+        reasons = (
+            plan.errors + plan.refusals + [f"line {p.line}: {p.message}" for p in plan.problems]
+        )
+        raise PublishRefused("The batch cannot be published: " + " ".join(reasons[:5]))
+    estimate = plan.estimate
+    with transaction.atomic():
+        job = start_job(
+            account=batch.account,
+            kind=JobKind.PUBLISH_BATCH,
+            title=f"Publish {batch.label} ({estimate.hits} HITs, ${estimate.total} with fees)",
+            parameters={"batch": batch.pk},
+            created_by=requested_by,
+            total=estimate.items,
+        )
+        # Claim the batch so a double-submitted confirmation publishes it once.
+        if (
+            PublishBatch.objects.filter(pk=batch.pk, job__isnull=True).update(
+                job=job, state=BatchState.PUBLISHING, estimate=estimate.as_json()
+            )
+            != 1
+        ):
+            transaction.set_rollback(True)
+            first = PublishBatch.objects.get(pk=batch.pk).job_id
+            if first is None:
+                raise PublishRefused("This batch is being published already; see the jobs page.")
+            return Job.objects.get(pk=first)
+        user = requested_by if getattr(requested_by, "is_authenticated", False) else None
+        parts = estimate.parts_per_item
+        # Only each item's first part now: later parts wait for it (see the module docstring).
+        HITRequest.objects.bulk_create(
+            [
+                HITRequest(
+                    account=batch.account,
+                    job=job,
+                    requested_by=user,
+                    batch=batch,
+                    row_number=row.line,
+                    part=0,
+                    inputs=row.values,
+                    max_assignments=parts[0],
+                )
+                for row in plan.inputs.rows
+            ],
+            batch_size=500,
+        )
+    batch.job, batch.state = job, BatchState.PUBLISHING
+    return job
+
+
+def _retrying(call: Callable[[], T], attempts: int = 6) -> T:
+    """A call made once per batch (not an intent row): tried again while MTurk throttles."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except MTurkError as exc:
+            if not exc.retryable or attempt == attempts - 1:
+                raise
+            time.sleep(min(2.0 * (attempt + 1), 10.0))
+    raise AssertionError("unreachable")
+
+
+def _exclusion_requirement(qualification_type_id: str) -> dict[str, Any]:
+    return {
+        "QualificationTypeId": qualification_type_id,
+        "Comparator": "DoesNotExist",
+        "ActionsGuarded": "DiscoverPreviewAndAccept",
+    }
+
+
+def _ensure_exclusion_type(batch: PublishBatch, gateway: MTurkGateway) -> str:
+    existing = str(batch.hit_settings.get(EXCLUSION_KEY) or "")
+    if existing:
+        return existing
+    name = f"Did a part of batch {batch.label} (#{batch.pk})"[:200]
+    try:
+        qtype_id = _retrying(
+            lambda: (
+                gateway.create_qualification_type(
+                    name=name,
+                    description=f"Workers who answered an item of the batch {batch.label}: kept out "
+                    "of its other parts.",
+                ).qualification_type_id
+            )
+        )
+    except MTurkError:
+        # Created by an attempt that died before recording it: MTurk refuses the same name.
+        found = [
+            qtype.qualification_type_id
+            for page in gateway.iter_qualification_type_pages(
+                query=name, must_be_owned_by_caller=True
+            )
+            for qtype in page
+            if qtype.name == name
+        ]
+        if not found:
+            raise
+        qtype_id = found[0]
+    batch.hit_settings = {**batch.hit_settings, EXCLUSION_KEY: qtype_id}
+    PublishBatch.objects.filter(pk=batch.pk).update(hit_settings=batch.hit_settings)
+    return qtype_id
+
+
+def ensure_hit_type(batch: PublishBatch, gateway: MTurkGateway) -> str:
+    """The batch's HIT type, registered once (CreateHITType returns the same id for the same
+    values, so a retry after a crash before it was recorded finds the same type)."""
+    if batch.hit_type_id:
+        return batch.hit_type_id
+    requirements = list(batch.requirements)
+    if _needs_exclusion(batch):
+        requirements.append(_exclusion_requirement(_ensure_exclusion_type(batch, gateway)))
+    s = batch.hit_settings
+    hit_type_id = _retrying(
+        lambda: gateway.create_hit_type(
+            title=s["title"],
+            description=s["description"],
+            reward=Decimal(str(s["reward"])),
+            assignment_duration_seconds=int(s.get("assignment_duration_seconds") or 3600),
+            auto_approval_delay_seconds=int(s.get("auto_approval_delay_seconds") or 259200),
+            keywords=s.get("keywords") or None,
+            qualification_requirements=requirements,
+        )
+    )
+    PublishBatch.objects.filter(pk=batch.pk).update(hit_type_id=hit_type_id)
+    batch.hit_type_id = hit_type_id
+    notification = batch.notification or {}
+    if notification.get("destination"):
+        _retrying(
+            lambda: gateway.update_notification_settings(
+                hit_type_id=hit_type_id,
+                destination=notification["destination"],
+                transport=notification.get("transport", "SQS"),
+                event_types=list(notification.get("event_types") or []),
+            )
+        )
+    return hit_type_id
+
+
+@dataclass(frozen=True)
+class _Created:
+    """CreateHitResult as dashboard.intents.audited_call reads it."""
+
+    result: CreateHitResult
+
+    @property
+    def request_id(self) -> str | None:
+        return self.result.request_id
+
+    @property
+    def already(self) -> bool:
+        return not self.result.created
+
+
+def mirror_created_hits(
+    *, account: RequesterAccount, created: list[tuple[records.HIT, dict[str, str]]]
+) -> None:
+    """Write HITs we created into the mirror, with the inputs each was made from (the sync never
+    writes `inputs`: they exist only here). A few queries per call, whatever the number of HITs."""
+    if not created:
+        return
+    rows, _counts, _changed = upsert_hits(account=account, hit_records=[hit for hit, _ in created])
+    changed = []
+    for hit, inputs in created:
+        row = rows.get(hit.hit_id)
+        if row is not None and row.inputs != inputs:
+            row.inputs = inputs
+            changed.append(row)
+    HIT.objects.bulk_update(changed, ["inputs"], batch_size=500)
+
+
+def _get_hit(gateway: MTurkGateway, hit_id: str) -> records.HIT:
+    return _retrying(lambda: gateway.get_hit(hit_id=hit_id))
+
+
+def mirror_missing_hits(*, batch: PublishBatch, gateway: MTurkGateway) -> int:
+    """Mirror the batch's created HITs that the mirror lacks or has without their inputs (a job
+    whose worker died between creating HITs and mirroring them). Returns how many it wrote."""
+    done = dict(
+        HITRequest.objects.filter(batch=batch, state__in=[IntentState.DONE, IntentState.ALREADY])
+        .exclude(hit_id="")
+        .values_list("hit_id", "inputs")
+    )
+    ids, kept = list(done), set[str]()
+    # IN (...) lists are split so no backend hits its bound-parameter limit (SQLite's is lowest).
+    for start in range(0, len(ids), 900):
+        kept.update(
+            HIT.objects.filter(account=batch.account, hit_id__in=ids[start : start + 900])
+            .exclude(inputs={})
+            .values_list("hit_id", flat=True)
+        )
+    created = []
+    for hit_id in done:
+        if hit_id not in kept:
+            created.append((_get_hit(gateway, hit_id), done[hit_id]))
+    mirror_created_hits(account=batch.account, created=created)
+    return len(created)
+
+
+def execute_hit_request(
+    *,
+    request_id: int,
+    gateway: MTurkGateway,
+    reclaim_sending: bool = False,
+    mirror: bool = True,
+) -> HITRequest | None:
+    """Create one HIT: claim the row, CreateHITWithHITType with the row's token (a repeated token
+    is the HIT the first attempt made: "already"), then mirror the HIT with its inputs. Returns
+    the row as it ended, or None when it was not claimable. With `mirror` False (a job, which
+    mirrors each batch of rows at once) the HIT is left on the row as `created_hit`."""
+    request = claim(
+        HITRequest,
+        request_id,
+        reclaim_sending=reclaim_sending,
+        select_related=["batch"],
+        # The inputs file may be megabytes; each row carries its own inputs.
+        defer=["batch__inputs"],
+    )
+    if request is None:
+        return None
+    batch = request.batch
+    try:
+        hit_type_id = ensure_hit_type(batch, gateway)
+        rendered = render_question(
+            kind=batch.template_kind,
+            content=batch.template_content,
+            frame_height=batch.frame_height,
+            layout_id=batch.layout_id,
+            inputs=request.inputs,
+        )
+    except MTurkError as exc:
+        if exc.retryable:
+            return finish(request, state=IntentState.PENDING, error=str(exc)[:2000])
+        return finish(
+            request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+    except QuestionProblem as exc:
+        # Checked by the dry run: only a template module changed since would get here.
+        return finish(
+            request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+    annotation = annotation_for(batch.label, item=request.row_number, part=request.part)
+
+    def create() -> _Created:
+        return _Created(
+            gateway.create_hit_with_hit_type(
+                hit_type_id=hit_type_id,
+                lifetime_seconds=int(batch.hit_settings.get("lifetime_seconds") or 86400),
+                token=request.unique_request_token,
+                max_assignments=request.max_assignments,
+                question=rendered.question,
+                requester_annotation=annotation,
+                hit_layout_id=rendered.layout_id,
+                hit_layout_parameters=rendered.layout_parameters,
+            )
+        )
+
+    def record(created: _Created) -> None:
+        hit = created.result.hit
+        finish(request, hit_id=hit.hit_id)
+        if mirror:
+            mirror_created_hits(account=request.account, created=[(hit, request.inputs)])
+        else:
+            request.created_hit = hit  # type: ignore[attr-defined]
+
+    return audited_call(request, create, on_success=record)
+
+
+def _item_finished_at_mturk(gateway: MTurkGateway, hit_id: str) -> bool:
+    hit = _retrying(lambda: gateway.get_hit(hit_id=hit_id))
+    if hit.status in ("Reviewable", "Reviewing", "Disposed"):
+        return True
+    return not (hit.assignments_available or 0) and not (hit.assignments_pending or 0)
+
+
+def _grant_exclusion(gateway: MTurkGateway, qualification_type_id: str, worker_id: str) -> None:
+    # Granting again only sets the same value: safe to repeat after a crash.
+    _retrying(
+        lambda: gateway.associate_qualification_with_worker(
+            qualification_type_id=qualification_type_id, worker_id=worker_id, integer_value=1
+        )
+    )
+
+
+def advance_micro_batches(*, batch: PublishBatch, gateway: MTurkGateway) -> int:
+    """Publish the next part of each micro-batched item whose current part is finished at MTurk,
+    after granting the batch's exclusion to every worker who answered that part. Idempotent
+    (a part is one row per (item, part): recording it again finds it). Marks the batch published
+    once every part of every item is created. Returns how many parts it recorded."""
+    if batch.job_id is None:
+        return 0
+    parts = split_assignments(_assignments_per_item(batch), micro_batching=batch.micro_batching)
+    latest = (
+        HITRequest.objects.filter(batch=batch)
+        .values("row_number")
+        .annotate(part=Max("part"))
+        .order_by("row_number")
+    )
+    recorded: list[HITRequest] = []
+    unfinished = 0
+    for item in latest:
+        request = HITRequest.objects.get(
+            batch=batch, row_number=item["row_number"], part=item["part"]
+        )
+        if request.state in IntentState.failures():
+            continue
+        if request.part + 1 >= len(parts):
+            unfinished += request.state in IntentState.open()
+            continue
+        unfinished += 1
+        if request.state in IntentState.open() or not _item_finished_at_mturk(
+            gateway, request.hit_id
+        ):
+            continue
+        qtype_id = _ensure_exclusion_type(batch, gateway)
+        for page in gateway.iter_assignment_pages(hit_id=request.hit_id, statuses=ANSWERED):
+            for assignment in page:
+                _grant_exclusion(gateway, qtype_id, assignment.worker_id)
+        with transaction.atomic():
+            row, created = HITRequest.objects.get_or_create(
+                batch=batch,
+                row_number=request.row_number,
+                part=request.part + 1,
+                defaults={
+                    "account": batch.account,
+                    "job_id": batch.job_id,
+                    "requested_by": request.requested_by,
+                    "inputs": request.inputs,
+                    "max_assignments": parts[request.part + 1],
+                },
+            )
+            if created:
+                send_after_commit([row])
+                recorded.append(row)
+    if not unfinished:
+        PublishBatch.objects.filter(pk=batch.pk, state=BatchState.PUBLISHING).update(
+            state=BatchState.PUBLISHED
+        )
+    return len(recorded)
+
+
+def advance_all_micro_batches() -> dict[int, int]:
+    """Beat: advance_micro_batches for every batch still publishing whose job has ended (a
+    running job advances its own batch when it ends). Returns parts recorded per batch."""
+    recorded = {}
+    for batch in PublishBatch.objects.select_related("account").filter(
+        state=BatchState.PUBLISHING, job__state__in=JobState.finished()
+    ):
+        with account_gateway(batch.account) as gateway:
+            recorded[batch.pk] = advance_micro_batches(batch=batch, gateway=gateway)
+    return recorded
