@@ -54,6 +54,6 @@ def test_the_readme_does_not_offer_the_features_to_come_as_done():
     intro = (ROOT / "README.md").read_text().split("```", 1)[0]
 
     assert "still to come" in intro
-    for feature in ("publish HITs", "managing qualifications"):
+    for feature in ("review policies", "copying a study", "notifications per HIT type"):
         sentence = next((s for s in intro.split(".") if feature in s), "")
         assert not sentence or "to come" in sentence, feature
