@@ -17,15 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.utils import timezone
 
 from dashboard.http import DashboardRequest
-from dashboard.models import Confirmation, RequesterAccount
+from dashboard.models import Confirmation, Job, RequesterAccount
 
 # Long enough to read a confirmation page and type an account's name; short enough that a page
 # left open overnight asks again (the rows may have moved meanwhile).
@@ -108,3 +110,47 @@ def consume(
         created_at__gte=now - MAX_AGE,
     ).update(used_at=now)
     return spent == 1
+
+
+@dataclass(frozen=True)
+class Started:
+    """What `start_once` came to: the job carrying the action out (new, or the one an earlier post
+    of the same page started), or why nothing was started."""
+
+    job: Job | None
+    problem: str = ""
+
+
+def start_once(
+    request: DashboardRequest,
+    *,
+    token: str,
+    account: RequesterAccount,
+    purpose: str,
+    binding: Mapping[str, Any],
+    start: Callable[[], Job],
+    first_job: Callable[[], Job | None],
+    refused: tuple[type[Exception], ...] = (),
+    not_done: str = "Nothing was done",
+) -> Started:
+    """Carry out a confirmed action exactly once: spend the token and `start` the job in one
+    transaction (if recording fails, the token stays unspent). A post whose token is already spent
+    (a double submit) gets the job of the post that spent it, read by `first_job`; an exception of
+    a `refused` type becomes the problem shown."""
+    try:
+        with transaction.atomic():
+            confirmed = consume(
+                request, token=token, account=account, purpose=purpose, binding=binding
+            )
+            job = start() if confirmed else None
+    except refused as exc:
+        return Started(None, str(exc))
+    if job is None:
+        job = first_job()
+    if job is not None:
+        return Started(job)
+    return Started(
+        None,
+        f"{not_done}: this confirmation is no longer valid (used already or expired). Check "
+        "what is below and confirm again.",
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -144,32 +143,17 @@ def publish_batch_confirm(request: DashboardRequest, slug: str, pk: int) -> Http
     live = LiveAccountConfirmForm(request.POST, account=account)
     if not live.is_valid():
         return _render_batch(request, account, batch, problem=live.problem())
-    token = form.cleaned_data["confirmation"] if form.is_valid() else ""
-    try:
-        with transaction.atomic():
-            # Spent in the transaction that records the HITs: if recording fails, the token is not.
-            confirmed = confirmations.consume(
-                request,
-                token=token,
-                account=account,
-                purpose=publish.PUBLISH_CONFIRMATION,
-                binding=publish.batch_binding(batch),
-            )
-            job = (
-                publish.start_publish(batch=batch, requested_by=request.user) if confirmed else None
-            )
-    except publish.PublishRefused as exc:
-        return _render_batch(request, account, batch, problem=str(exc))
-    if job is not None:
-        return redirect(job)
-    # Not confirmed: a second post of the page finds the batch claimed by the first one's job.
-    batch.refresh_from_db()
-    if batch.job is not None:
-        return redirect(batch.job)
-    return _render_batch(
+    started = confirmations.start_once(
         request,
-        account,
-        batch,
-        problem="Nothing was published: this confirmation is no longer valid (used already or "
-        "expired). Check what is below and confirm again.",
+        token=form.cleaned_data["confirmation"] if form.is_valid() else "",
+        account=account,
+        purpose=publish.PUBLISH_CONFIRMATION,
+        binding=publish.batch_binding(batch),
+        start=lambda: publish.start_publish(batch=batch, requested_by=request.user),
+        first_job=lambda: PublishBatch.objects.get(pk=batch.pk).job,
+        refused=(publish.PublishRefused,),
+        not_done="Nothing was published",
     )
+    if started.job is not None:
+        return redirect(started.job)
+    return _render_batch(request, account, batch, problem=started.problem)

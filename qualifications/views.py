@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -450,33 +449,17 @@ def qualification_upload_confirm(
     live = LiveAccountConfirmForm(request.POST, account=account)
     if not live.is_valid():
         return _render_preview(request, account, upload, problem=live.problem())
-    token = form.cleaned_data["confirmation"] if form.is_valid() else ""
-    try:
-        with transaction.atomic():
-            # Spent in the transaction that records the grants: if recording fails, it is not.
-            confirmed = confirmations.consume(
-                request,
-                token=token,
-                account=account,
-                purpose=services.UPLOAD_CONFIRMATION,
-                binding=services.upload_binding(upload),
-            )
-            job = (
-                services.start_upload(upload=upload, requested_by=request.user)
-                if confirmed
-                else None
-            )
-    except services.UploadRefused as exc:
-        return _render_preview(request, account, upload, problem=str(exc))
-    if job is not None:
-        return redirect(job)
-    upload.refresh_from_db()
-    if upload.job is not None:
-        return redirect(upload.job)
-    return _render_preview(
+    started = confirmations.start_once(
         request,
-        account,
-        upload,
-        problem="Nothing was sent: this confirmation is no longer valid (used already or "
-        "expired). Check what is below and confirm again.",
+        token=form.cleaned_data["confirmation"] if form.is_valid() else "",
+        account=account,
+        purpose=services.UPLOAD_CONFIRMATION,
+        binding=services.upload_binding(upload),
+        start=lambda: services.start_upload(upload=upload, requested_by=request.user),
+        first_job=lambda: GrantUpload.objects.get(pk=upload.pk).job,
+        refused=(services.UploadRefused,),
+        not_done="Nothing was sent",
     )
+    if started.job is not None:
+        return redirect(started.job)
+    return _render_preview(request, account, upload, problem=started.problem)

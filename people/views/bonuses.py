@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -183,37 +182,20 @@ def bonus_run_confirm(request: DashboardRequest, slug: str, pk: int) -> HttpResp
     live = LiveAccountConfirmForm(request.POST, account=account)
     if not live.is_valid():
         return _render_preview(request, account, run, problem=live.problem())
-    token = form.cleaned_data["confirmation"] if form.is_valid() else ""
-    try:
-        with transaction.atomic():
-            # Spent in the transaction that records the run: if recording fails, the token is not.
-            confirmed = confirmations.consume(
-                request,
-                token=token,
-                account=account,
-                purpose=bonus_upload.RUN_CONFIRMATION,
-                binding=bonus_upload.run_binding(run),
-            )
-            job = (
-                bonus_upload.start_run(account=account, run=run, requested_by=request.user)
-                if confirmed
-                else None
-            )
-    except BonusRefused as exc:
-        return _render_preview(request, account, run, problem=str(exc))
-    if job is not None:
-        return redirect(job)
-    # Not confirmed: a second post of the page finds the run claimed by the first one's job.
-    run.refresh_from_db()
-    if run.job is not None:
-        return redirect(run.job)
-    return _render_preview(
+    started = confirmations.start_once(
         request,
-        account,
-        run,
-        problem="Nothing was paid: this confirmation is no longer valid (used already or "
-        "expired). Check what is below and confirm again.",
+        token=form.cleaned_data["confirmation"] if form.is_valid() else "",
+        account=account,
+        purpose=bonus_upload.RUN_CONFIRMATION,
+        binding=bonus_upload.run_binding(run),
+        start=lambda: bonus_upload.start_run(account=account, run=run, requested_by=request.user),
+        first_job=lambda: BonusRun.objects.get(pk=run.pk).job,
+        refused=(BonusRefused,),
+        not_done="Nothing was paid",
     )
+    if started.job is not None:
+        return redirect(started.job)
+    return _render_preview(request, account, run, problem=started.problem)
 
 
 @vary_on_htmx
