@@ -10,8 +10,8 @@ WORKDIR /app
 
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p dashboard hits workers qualifications mirror console mturk emulator \
-    && touch dashboard/__init__.py hits/__init__.py workers/__init__.py qualifications/__init__.py mirror/__init__.py console/__init__.py mturk/__init__.py emulator/__init__.py \
+RUN mkdir -p dashboard publishing people hits workers qualifications mirror console mturk emulator \
+    && for package in dashboard publishing people hits workers qualifications mirror console mturk emulator; do touch "$package/__init__.py"; done \
     && pip install . && pip uninstall -y mturk-dashboard
 
 COPY . .
