@@ -35,6 +35,7 @@ from qualifications.models import (
     QualificationGrant,
     QualificationType,
 )
+from qualifications.sync import type_values
 
 logger = logging.getLogger(__name__)
 
@@ -352,21 +353,7 @@ def _record(
     account: RequesterAccount, record: records.QualificationType, qtype: QualificationType | None
 ) -> QualificationType:
     """Write MTurk's answer into the mirror row (made when new)."""
-    values = {
-        "name": record.name or "",
-        "description": record.description or "",
-        "keywords": record.keywords or "",
-        "status": record.status or ACTIVE,
-        "is_requestable": bool(record.is_requestable),
-        "auto_granted": bool(record.auto_granted),
-        "auto_granted_value": record.auto_granted_value,
-        "retry_delay_seconds": record.retry_delay_seconds,
-        "test": record.test or "",
-        "answer_key": record.answer_key or "",
-        "test_duration_seconds": record.test_duration_seconds,
-        "created_at_mturk": record.creation_time,
-        "synced_at": timezone.now(),
-    }
+    values = {**type_values(record), "synced_at": timezone.now()}
     if qtype is None:
         qtype, _ = QualificationType.objects.update_or_create(
             account=account, qualification_type_id=record.qualification_type_id, defaults=values

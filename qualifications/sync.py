@@ -33,7 +33,8 @@ TYPE_FIELDS = [
 ]
 
 
-def _type_values(record: records.QualificationType) -> dict[str, Any]:
+def type_values(record: records.QualificationType) -> dict[str, Any]:
+    """A type's mirror fields from MTurk's record of it (the sync's and the type pages' one way)."""
     return {
         "name": record.name or "",
         "description": record.description or "",
@@ -88,7 +89,7 @@ def sync_qualifications(*, account: RequesterAccount, gateway: MTurkGateway) -> 
     types: dict[str, dict[str, Any]] = {}
     for page in gateway.iter_qualification_type_pages(must_be_owned_by_caller=True):
         for record in page:
-            types[record.qualification_type_id] = _type_values(record)
+            types[record.qualification_type_id] = type_values(record)
     with transaction.atomic():
         type_counts = _upsert(
             QualificationType,
