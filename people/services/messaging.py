@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from dashboard.dispatch import enqueue_task
+from dashboard import intents
 from dashboard.enums import AuditOutcome, IntentState, JobKind
 from dashboard.intents import audited_call, claim
 from dashboard.jobs import start_job
@@ -403,27 +402,16 @@ def start_messages(
     the progress. Raises MessageProblem, recording nothing, when the message cannot be sent."""
     ids = list(dict.fromkeys(worker_ids))
     with transaction.atomic():
-        if len(ids) == 1:
-            messages = request_messages(
+        job = (
+            start_job(
                 account=account,
-                worker_ids=ids,
-                subject=subject,
-                body=body,
-                template=template,
-                study=study,
-                requested_by=requested_by,
+                kind=JobKind.WORKER_MESSAGE,
+                title=f"Message {len(ids)} workers: “{subject[:80]}”",
+                parameters={"workers": len(ids), "study": study.hit_type_id if study else ""},
+                created_by=requested_by,
             )
-            for message in messages:
-                transaction.on_commit(
-                    partial(enqueue_task, Message.execute_task, intent_id=message.pk)
-                )
-            return MessageStart(None, messages)
-        job = start_job(
-            account=account,
-            kind=JobKind.WORKER_MESSAGE,
-            title=f"Message {len(ids)} workers: “{subject[:80]}”",
-            parameters={"workers": len(ids), "study": study.hit_type_id if study else ""},
-            created_by=requested_by,
+            if len(ids) > 1
+            else None
         )
         messages = request_messages(
             account=account,
@@ -435,7 +423,10 @@ def start_messages(
             requested_by=requested_by,
             job=job,
         )
-        Job.objects.filter(pk=job.pk).update(total=len(messages))
+        if job is None:
+            intents.send_after_commit(messages)
+        else:
+            Job.objects.filter(pk=job.pk).update(total=len(messages))
     return MessageStart(job, messages)
 
 
