@@ -11,7 +11,7 @@ endif
 DEBUG ?= true
 export DEBUG
 
-.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean
+.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean bench
 
 help:
 	@echo "make run        set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-fast  run the tests not marked slow or browser (a quicker loop while working)"
 	@echo "make lint       ruff check, ruff format --check, mypy, import contracts, makemigrations --check"
 	@echo "make fmt        fix what ruff can fix and format the code"
+	@echo "make bench      run every benchmark on PostgreSQL + Redis and print one table (var/bench/)"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,15 @@ lint: install
 fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Benchmarks are measured on PostgreSQL + Redis (DESIGN.md); override either variable to aim elsewhere.
+BENCH_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/dashboard_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+bench: install
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" \
+	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(BENCH_BROKER_URL)}" \
+	$(BIN)/python bench/run_all.py $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache
