@@ -38,3 +38,26 @@ def decrypt_secret(token: str) -> str:
             "A stored AWS secret cannot be decrypted: CREDENTIALS_KEY changed without keeping the old key "
             "(list old keys after the new one, comma-separated, to rotate)."
         ) from None
+
+
+@sensitive_variables()
+def reencrypt_secret(token: str) -> str:
+    """The secret encrypted again under the first CREDENTIALS_KEY (the one new secrets use), so
+    the older keys can be dropped from the setting afterwards."""
+    try:
+        return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken:
+        raise CredentialsKeyError(
+            "A stored AWS secret cannot be decrypted with any CREDENTIALS_KEY: keep the key it was "
+            "stored with in the list (after the new one) until every secret is rotated."
+        ) from None
+
+
+@sensitive_variables()
+def is_under_primary_key(token: str) -> bool:
+    """Whether the first CREDENTIALS_KEY alone decrypts the secret."""
+    try:
+        Fernet(settings.CREDENTIALS_KEYS[0].encode("ascii")).decrypt(token.encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
