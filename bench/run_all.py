@@ -117,6 +117,16 @@ BENCHES: tuple[Bench, ...] = (
         + (Check("queries_same_for_every_page_size", "true", equals(True)),),
     ),
     Bench(
+        "pages",
+        "bench/pages.py",
+        (),
+        tuple(
+            Check(f"{page}_p95_ms")
+            for page in ("overview", "hit_list", "review_grid", "side_by_side", "worker_page")
+        )
+        + (Check("errors", "0", equals(0)),),
+    ),
+    Bench(
         "decide",
         "bench/decide.py",
         (),
