@@ -11,7 +11,7 @@ endif
 DEBUG ?= true
 export DEBUG
 
-.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean bench
+.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean bench bench-growth
 
 help:
 	@echo "make run        set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint       ruff check, ruff format --check, mypy, import contracts, makemigrations --check"
 	@echo "make fmt        fix what ruff can fix and format the code"
 	@echo "make bench      run every benchmark on PostgreSQL + Redis and print one table (var/bench/)"
+	@echo "make bench-growth  each benchmark at 1x and 10x the work: cost per unit and the ratio"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +65,11 @@ bench: install
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(BENCH_BROKER_URL)}" \
 	$(BIN)/python bench/run_all.py $(if $(ONLY),--only $(ONLY))
+
+bench-growth: install
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" \
+	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(BENCH_BROKER_URL)}" \
+	$(BIN)/python bench/growth.py $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache
