@@ -11,6 +11,7 @@ from django.urls import reverse
 from dashboard.enums import JobState
 from dashboard.jobs import run_job
 from dashboard.models import Job
+from dashboard.mturk_access import account_gateway
 from hits.models import HIT, Assignment
 from hits.review import forget_analyses
 from mirror.sync import run_sync
@@ -171,6 +172,8 @@ def test_valid_policies_are_kept_on_the_batch_and_shown_on_its_page(
             "reject_reason": "",
         },
     }
+    form_page = lab_admin_client.get(reverse("publish-new", args=[emulator_account.slug]))
+    assert 'name="policy-answer_column"' in form_page.content.decode()
     page = lab_admin_client.get(response["Location"]).content.decode()
     assert "Known answers: “answer” checked against the column “gold”" in page
     assert "Plurality on answer (agreement above 50%)" in page
@@ -262,6 +265,14 @@ def test_policies_act_on_the_work_and_their_results_appear_on_the_hit_page_and_i
     created = {h["HITId"]: h for h in control.truth("hits")["hits"]}
     requests = {r.row_number: r for r in HITRequest.objects.filter(batch=batch)}
     assert set(created) == {r.hit_id for r in requests.values()}
+    with account_gateway(emulator_account) as gateway:
+        for line, gold in ((2, "yes"), (3, "no")):
+            sent = gateway.list_review_policy_results_for_hit(hit_id=requests[line].hit_id)
+            assert sent.assignment_review_policy is not None and sent.hit_review_policy is not None
+            (key,) = [
+                p for p in sent.assignment_review_policy["Parameters"] if p["Key"] == "AnswerKey"
+            ]
+            assert key["MapEntries"] == [{"Key": "answer", "Values": [gold]}]
     # Published with policies: marked for the sync; the reviewers still see the known answer.
     hits = {h.hit_id: h for h in HIT.objects.filter(account=emulator_account)}
     assert all(h.review_policy_results == {} for h in hits.values())
