@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from hits.enums import AssignmentStatus, DecisionAction
 from hits.models import Assignment, Decision
 from hits.templatetags.review_tags import duration, join_list
+from mturk.review_policies import assignment_outcome
 
 MUTED_DASH = '<span class="muted">—</span>'
 
@@ -39,6 +40,7 @@ ROW_VALUES = (
     "hit__hit_id",
     "hit__layout_parameters",
     "hit__inputs",
+    "hit__review_policy_results",
 )
 
 
@@ -55,6 +57,8 @@ class GridRow:
     layout_parameters: dict[str, Any] | None
     # The row of inputs a HIT published from the dashboard was made from (HIT.inputs).
     inputs: dict[str, Any] | None
+    # The HIT's review-policy results (HIT.review_policy_results): None without policies.
+    review_policy_results: dict[str, Any] | None
     # The action of a decision on its way to MTurk ("approve", "reject", "override"), if any.
     open_action: str | None = None
 
@@ -125,6 +129,32 @@ def _submitted(moment: datetime | None, zone: tzinfo) -> str:
     return f'<time datetime="{moment.isoformat()}">{shown}</time>'
 
 
+# How a policy's action on an assignment is shown (ActionName -> past tense).
+_DONE = {"approve": "approved", "reject": "rejected"}
+
+
+def _policy_cell(row: GridRow) -> str:
+    """The policies' scores of the assignment and what they did to it (mturk.review_policies)."""
+    if row.review_policy_results is None:
+        return MUTED_DASH
+    outcome = assignment_outcome(row.review_policy_results, row.assignment_id)
+    if not outcome:
+        return '<span class="muted">pending</span>'
+    parts = []
+    if outcome.known_answer_score is not None:
+        parts.append(f"known answers {escape(outcome.known_answer_score)}%")
+    if outcome.agreement_score is not None:
+        parts.append(f"agreement {escape(outcome.agreement_score)}%")
+    for name, status in outcome.actions:
+        done = escape(_DONE.get(name, name))
+        parts.append(
+            f'<span class="policy-action">{done}</span>'
+            if status == "Succeeded"
+            else f'<span class="field-error">{done}: {escape(status.lower())}</span>'
+        )
+    return "<br>".join(parts)
+
+
 def _badge(status: str | None) -> str:
     # "blocked" or "soft-blocked" (hits.queries.block_badges): fixed words, safe as they are.
     return f' <span class="badge badge-{status}">{status}</span>' if status else ""
@@ -143,12 +173,14 @@ def render_grid_rows(
     csrf_token: str,
     badges: Mapping[str, str] | None = None,
     bonus_link: tuple[str, str] | None = None,
+    policy_column: bool = False,
 ) -> SafeString:
     """The `<tr>`s of the grid: selection box, worker, HIT (with its input parameters), one cell
     per chosen answer column, submit time, work time and the decision cell. The worker's id links
     to their page (`worker_base` + id + "/"), and a "rows" link beside it filters the grid to them
     (`worker_link` + id). With `bonus_link` (the bonus page's URL split around the assignment
-    id), each row offers "Bonus…"."""
+    id), each row offers "Bonus…". With `policy_column`, a cell after the answers shows the review
+    policies' scores and actions for the assignment."""
     hit_base, assignment_base, csrf_token, worker_link, worker_base = (
         escape(hit_base),
         escape(assignment_base),
@@ -188,6 +220,8 @@ def render_grid_rows(
             value = answers.get(column)
             shown = MUTED_DASH if value is None else escape(join_list(value))
             cells.append(f'<td class="answer">{shown}</td>')
+        if policy_column:
+            cells.append(f'<td class="review-policy">{_policy_cell(row)}</td>')
         cells.append(f"<td>{_submitted(row.submit_time, zone)}</td>")
         work = row.work_time_seconds
         cells.append(f"<td>{duration(work) if work is not None else ''}</td>")

@@ -167,6 +167,8 @@ class HITTypeAnalysis:
     charts: list[Any] = field(default_factory=list)
     spent: Decimal = Decimal("0.00")  # what the approved assignments cost, rewards and fees
     workers_table: str = ""  # the rendered summaries, kept with the analysis (hits.views)
+    # Some HIT was published with review policies: the grid shows their outcome column.
+    has_review_policies: bool = False
 
 
 def analyse(hit_type: HITType, batch: Batch | None = None) -> HITTypeAnalysis:
@@ -277,6 +279,7 @@ def _analyse(assignments: QuerySet[Assignment], hits: QuerySet[HIT]) -> HITTypeA
         per_field_agreement={name: sum(v) / len(v) for name, v in field_support.items() if v},
         submit_times=[row[5] for row in rows if row[5]],
         work_times=[row[4] for row in rows if row[4] is not None],
+        has_review_policies=hits.filter(review_policy_results__isnull=False).exists(),
     )
     analysis.spent = spent(hits)
     # Drawn once per change of the data, with the rest of the analysis (and cached with it).

@@ -167,6 +167,7 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
             bonus_link=_bonus_link(account)
             if Action.PAY_BONUSES in request.account_actions
             else None,
+            policy_column=analysis.has_review_policies,
         ),
         "can_block": Action.MANAGE_WORKERS in request.account_actions,
     }

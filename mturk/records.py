@@ -81,6 +81,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _json_plain(value: Any) -> Any:
+    """`_plain`, with times as ISO 8601 text: what is stored in a JSON column."""
+    if isinstance(value, dict):
+        return {k: _json_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return (to_utc(value) or value).isoformat()
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class HIT:
     hit_id: str
@@ -319,7 +330,8 @@ class ReviewPolicyResults:
     def from_api(cls, data: Mapping[str, Any]) -> ReviewPolicyResults:
         def opt(key: str) -> dict[str, Any] | None:
             value = data.get(key)
-            return _plain(value) if value else None
+            # Stored as JSON (HIT.review_policy_results): an action's CompleteTime becomes text.
+            return _json_plain(value) if value else None
 
         return cls(
             hit_id=data.get("HITId", ""),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -56,8 +57,12 @@ class InputsReport:
         return not self.errors and not self.problems and bool(self.rows)
 
 
-def read_inputs(*, data: bytes, variables: list[str]) -> InputsReport:
-    """Check the file against the template's variables. Reads nothing else, writes nothing."""
+def read_inputs(
+    *, data: bytes, variables: list[str], answer_columns: Sequence[str] = ()
+) -> InputsReport:
+    """Check the file against the template's variables. `answer_columns` are columns the
+    template does not show but the batch needs (a review policy's known answers): required,
+    and, like every value, never empty. Reads nothing else, writes nothing."""
     report = InputsReport(variables=list(variables))
     if len(data) > MAX_BYTES:
         report.errors.append(f"The file is over {MAX_BYTES // (1024 * 1024)} MB; split it.")
@@ -85,11 +90,17 @@ def read_inputs(*, data: bytes, variables: list[str]) -> InputsReport:
     if duplicated:
         report.errors.append(f"Columns named twice: {', '.join(duplicated)}.")
     missing = [v for v in variables if v not in columns]
-    extra = [c for c in columns if c not in variables]
+    extra = [c for c in columns if c not in variables and c not in answer_columns]
     if missing:
         report.errors.append(
             f"Missing column{'s' if len(missing) > 1 else ''} for the template's variables: "
             f"{', '.join(missing)}."
+        )
+    missing_answers = [c for c in answer_columns if c not in columns]
+    if missing_answers:
+        report.errors.append(
+            f"Missing the known-answer column{'s' if len(missing_answers) > 1 else ''} "
+            f"{', '.join(missing_answers)} (named in the review policies)."
         )
     if extra:
         report.errors.append(

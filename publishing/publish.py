@@ -39,7 +39,7 @@ from dashboard.models import Job, RequesterAccount, SyncState
 from dashboard.mturk_access import account_gateway
 from hits.models import HIT
 from hits.sync import upsert_hits
-from mturk import records
+from mturk import records, review_policies
 from mturk.batches import annotation_for
 from mturk.errors import MTurkError
 from mturk.gateway import CreateHitResult, MTurkGateway
@@ -68,6 +68,8 @@ __all__ = [
     "mirror_created_hits",
     "mirror_missing_hits",
     "plan_batch",
+    "policy_problems",
+    "question_inputs",
     "requirements_for",
     "start_publish",
 ]
@@ -156,6 +158,37 @@ def settings_problems(batch: PublishBatch) -> list[str]:
     return problems
 
 
+def _answer_columns(batch: PublishBatch) -> list[str]:
+    """The inputs columns holding known answers (ScoreMyKnownAnswers): never shown to workers."""
+    known = (batch.review_policies or {}).get("known_answers") or {}
+    return [known["column"]] if known.get("column") else []
+
+
+def question_inputs(batch: PublishBatch, inputs: dict[str, str]) -> dict[str, str]:
+    """The row's values the question is made from: without the known answers (a layout without
+    named parameters would otherwise send every value, the answer too, to the workers)."""
+    hidden = _answer_columns(batch)
+    return {k: v for k, v in inputs.items() if k not in hidden} if hidden else inputs
+
+
+def policy_problems(batch: PublishBatch, variables: list[str]) -> list[str]:
+    """What is wrong with the batch's review policies (mturk.review_policies checks them)."""
+    policies = batch.review_policies or {}
+    problems = []
+    if policies.get("known_answers"):
+        problems += review_policies.known_answers_problems(
+            policies["known_answers"], variables=variables
+        )
+    if policies.get("plurality"):
+        problems += review_policies.plurality_problems(
+            policies["plurality"],
+            assignments_per_hit=split_assignments(
+                _assignments_per_item(batch), micro_batching=batch.micro_batching
+            ),
+        )
+    return problems
+
+
 def plan_batch(batch: PublishBatch) -> PublishPlan:
     """The batch's dry run. Reads the database, writes nothing, calls nobody."""
     variables = template_variables(
@@ -163,8 +196,14 @@ def plan_batch(batch: PublishBatch) -> PublishPlan:
         content=batch.template_content,
         layout_parameter_names=(batch.template.layout_parameter_names if batch.template else []),
     )
-    report = read_inputs(data=bytes(batch.inputs), variables=variables)
-    plan = PublishPlan(inputs=report, estimate=None, errors=settings_problems(batch))
+    report = read_inputs(
+        data=bytes(batch.inputs), variables=variables, answer_columns=_answer_columns(batch)
+    )
+    plan = PublishPlan(
+        inputs=report,
+        estimate=None,
+        errors=settings_problems(batch) + policy_problems(batch, variables),
+    )
     good = []
     for row in report.rows:
         try:
@@ -173,7 +212,7 @@ def plan_batch(batch: PublishBatch) -> PublishPlan:
                 content=batch.template_content,
                 frame_height=batch.frame_height,
                 layout_id=batch.layout_id,
-                inputs=row.values,
+                inputs=question_inputs(batch, row.values),
             )
         except QuestionProblem as exc:
             report.problems.append(LineProblem(row.line, str(exc)))
@@ -206,6 +245,7 @@ def create_draft(
     inputs: bytes,
     requested_by: Any,
     notification: dict[str, Any] | None = None,
+    policies: dict[str, Any] | None = None,
 ) -> tuple[PublishBatch, PublishPlan]:
     """Keep the batch as it is asked for (the template snapshotted: editing the template later
     changes nothing published), with its dry run's estimate."""
@@ -221,6 +261,7 @@ def create_draft(
         hit_settings=hit_settings,
         requirements=requirements,
         notification=notification or {},
+        review_policies=policies or {},
         micro_batching=micro_batching,
         inputs_filename=inputs_filename[:255],
         inputs=inputs,
@@ -431,13 +472,27 @@ def mirror_created_hits(
     if not created:
         return
     rows, _counts, _changed = upsert_hits(account=account, hit_records=[hit for hit, _ in created])
+    # HITs created with review policies get results ({} until the sync reads them): the sync
+    # asks MTurk for the results of those HITs only.
+    ids, with_policies = [hit.hit_id for hit, _ in created], set[str]()
+    for start in range(0, len(ids), 900):
+        with_policies.update(
+            HITRequest.objects.filter(account=account, hit_id__in=ids[start : start + 900])
+            .exclude(batch__review_policies={})
+            .values_list("hit_id", flat=True)
+        )
     changed = []
     for hit, inputs in created:
         row = rows.get(hit.hit_id)
-        if row is not None and row.inputs != inputs:
+        if row is None:
+            continue
+        marked = hit.hit_id in with_policies and row.review_policy_results is None
+        if marked:
+            row.review_policy_results = {}
+        if row.inputs != inputs or marked:
             row.inputs = inputs
             changed.append(row)
-    HIT.objects.bulk_update(changed, ["inputs"], batch_size=500)
+    HIT.objects.bulk_update(changed, ["inputs", "review_policy_results"], batch_size=500)
 
 
 def _get_hit(gateway: MTurkGateway, hit_id: str) -> records.HIT:
@@ -497,15 +552,18 @@ def execute_hit_request(
             content=batch.template_content,
             frame_height=batch.frame_height,
             layout_id=batch.layout_id,
-            inputs=request.inputs,
+            inputs=question_inputs(batch, request.inputs),
         )
+        policies = batch.review_policies or {}
+        assignment_policy = review_policies.assignment_policy(policies, request.inputs)
+        hit_policy = review_policies.hit_policy(policies)
     except MTurkError as exc:
         if exc.retryable:
             return finish(request, state=IntentState.PENDING, error=str(exc)[:2000])
         return finish(
             request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
-    except QuestionProblem as exc:
+    except (QuestionProblem, review_policies.PolicyProblem) as exc:
         # Checked by the dry run: only a template module changed since would get here.
         return finish(
             request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
@@ -523,6 +581,8 @@ def execute_hit_request(
                 requester_annotation=annotation,
                 hit_layout_id=rendered.layout_id,
                 hit_layout_parameters=rendered.layout_parameters,
+                assignment_review_policy=assignment_policy,
+                hit_review_policy=hit_policy,
             )
         )
 

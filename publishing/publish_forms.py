@@ -7,12 +7,16 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from dashboard.models import RequesterAccount
+from mturk import review_policies
 from people.models import StudyGroup
+from publishing.estimate import split_assignments
 from publishing.inputs import MAX_BYTES
 from publishing.models import QuestionTemplate, RequirementPreset
 from publishing.publish import MIN_REWARD
 
 DAY = 86400
+# The form field a known answer is for, unless the form names another.
+DEFAULT_QUESTION_ID = "answer"
 
 
 class PublishForm(forms.Form):
@@ -101,3 +105,184 @@ class PublishConfirmForm(forms.Form):
     account is dashboard.forms.LiveAccountConfirmForm's."""
 
     confirmation = forms.CharField(max_length=100, widget=forms.HiddenInput)
+
+
+class ReviewPoliciesForm(forms.Form):
+    """The publish form's optional review policies (its own fieldset, prefix "policy"): MTurk
+    scores, and may approve or reject, the work itself. A policy is on when its first field is
+    filled. mturk.review_policies checks the settings; the publish form's assignments per item
+    are checked by `check_assignments`."""
+
+    answer_column = forms.CharField(
+        label="Known-answer column",
+        max_length=200,
+        required=False,
+        help_text="ScoreMyKnownAnswers: the inputs column holding each item's correct answer. It "
+        "is not shown to workers; every row needs a value.",
+    )
+    answer_question_id = forms.CharField(
+        label="Question the answer is for",
+        max_length=255,
+        required=False,
+        initial=DEFAULT_QUESTION_ID,
+        help_text="The name of the form field in the question whose answer is scored (blank: "
+        f"“{DEFAULT_QUESTION_ID}”).",
+    )
+    known_approve_at = forms.IntegerField(
+        label="Approve if the known-answer score is at least (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+    )
+    known_approve_reason = forms.CharField(
+        label="Approval message", max_length=1024, required=False
+    )
+    known_reject_below = forms.IntegerField(
+        label="Reject if the known-answer score is below (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+    )
+    known_reject_reason = forms.CharField(
+        label="Rejection reason (known answers)", max_length=1024, required=False
+    )
+    plurality_question_ids = forms.CharField(
+        label="Plurality: questions that should agree",
+        max_length=2000,
+        required=False,
+        help_text="SimplePlurality: form field names, separated by commas. Needs 2 or more "
+        "assignments per HIT.",
+    )
+    plurality_threshold = forms.IntegerField(
+        label="Agreement threshold (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="A question's answer counts as agreed when more than this share of workers "
+        "gave it.",
+    )
+    plurality_approve_at = forms.IntegerField(
+        label="Approve if the worker's agreement score is at least (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+    )
+    plurality_reject_below = forms.IntegerField(
+        label="Reject if the worker's agreement score is below (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+    )
+    plurality_reject_reason = forms.CharField(
+        label="Rejection reason (plurality)", max_length=1024, required=False
+    )
+
+    # Which field a problem from mturk.review_policies belongs to, by its first words.
+    _KNOWN_FIELDS = (
+        ("Name the inputs column", "answer_column"),
+        ("The known-answer column", "answer_column"),
+        ("Name the question", "answer_question_id"),
+        ("A question id", "answer_question_id"),
+        ("Rejecting below", "known_reject_below"),
+    )
+    _PLURALITY_FIELDS = (
+        ("Name at least one question", "plurality_question_ids"),
+        ("A question id", "plurality_question_ids"),
+        ("Give the agreement threshold", "plurality_threshold"),
+        ("Rejecting below", "plurality_reject_below"),
+        ("Plurality compares", "plurality_question_ids"),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "policy")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _add(self, problems: list[str], fields: tuple[tuple[str, str], ...]) -> None:
+        for problem in problems:
+            name = next((f for start, f in fields if problem.startswith(start)), None)
+            self.add_error(name, problem)
+
+    def known_answers(self) -> dict[str, object] | None:
+        data = self.cleaned_data
+        column = (data.get("answer_column") or "").strip()
+        orphans = [
+            data.get(name) not in (None, "")
+            for name in (
+                "known_approve_at",
+                "known_reject_below",
+                "known_approve_reason",
+                "known_reject_reason",
+            )
+        ]
+        if not column and not any(orphans):
+            return None
+        return {
+            "column": column,
+            "question_id": (data.get("answer_question_id") or "").strip() or DEFAULT_QUESTION_ID,
+            "approve_at": data.get("known_approve_at"),
+            "approve_reason": (data.get("known_approve_reason") or "").strip(),
+            "reject_below": data.get("known_reject_below"),
+            "reject_reason": (data.get("known_reject_reason") or "").strip(),
+        }
+
+    def plurality(self) -> dict[str, object] | None:
+        data = self.cleaned_data
+        ids = review_policies.parse_question_ids(data.get("plurality_question_ids") or "")
+        others = [
+            data.get(name) not in (None, "")
+            for name in (
+                "plurality_threshold",
+                "plurality_approve_at",
+                "plurality_reject_below",
+                "plurality_reject_reason",
+            )
+        ]
+        if not ids and not any(others):
+            return None
+        return {
+            "question_ids": ids,
+            "agreement_threshold": data.get("plurality_threshold"),
+            "approve_at": data.get("plurality_approve_at"),
+            "reject_below": data.get("plurality_reject_below"),
+            "reject_reason": (data.get("plurality_reject_reason") or "").strip(),
+        }
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        known = self.known_answers()
+        if known is not None:
+            # The template's variables are checked with the inputs (publishing.publish).
+            self._add(
+                review_policies.known_answers_problems(known, variables=[]), self._KNOWN_FIELDS
+            )
+        plurality = self.plurality()
+        if plurality is not None:
+            # Assignments per HIT come from the publish form: `check_assignments`.
+            problems = review_policies.plurality_problems(plurality, assignments_per_hit=[2])
+            self._add(problems, self._PLURALITY_FIELDS)
+        return data
+
+    def check_assignments(self, *, max_assignments: int, micro_batching: bool) -> bool:
+        """Refuse SimplePlurality on HITs of one assignment (as the batch would make them)."""
+        plurality = self.plurality() if self.is_valid() else None
+        if plurality is None:
+            return self.is_valid()
+        problems = [
+            p
+            for p in review_policies.plurality_problems(
+                plurality,
+                assignments_per_hit=split_assignments(
+                    max_assignments, micro_batching=micro_batching
+                ),
+            )
+            if p.startswith("Plurality compares")
+        ]
+        self._add(problems, self._PLURALITY_FIELDS)
+        return not problems
+
+    def policies(self) -> dict[str, object]:
+        """The batch's review_policies (mturk.review_policies' shape)."""
+        found = {"known_answers": self.known_answers(), "plurality": self.plurality()}
+        return {key: value for key, value in found.items() if value is not None}

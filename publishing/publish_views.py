@@ -18,10 +18,11 @@ from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.http import DashboardRequest
 from dashboard.models import RequesterAccount
 from dashboard.permissions import account_for_user
+from mturk import review_policies
 from publishing import publish
 from publishing.enums import BatchState
 from publishing.models import HITRequest, PublishBatch
-from publishing.publish_forms import PublishConfirmForm, PublishForm
+from publishing.publish_forms import PublishConfirmForm, PublishForm, ReviewPoliciesForm
 
 PAGE_SIZE = 50
 
@@ -52,8 +53,17 @@ def publish_new(request: DashboardRequest, slug: str) -> HttpResponse:
     published (then on to its estimate and confirmation), else reports why, keeping nothing."""
     account = account_for_user(request, slug, Action.PUBLISH)
     form = PublishForm(request.POST or None, request.FILES or None, account=account)
-    context: dict[str, object] = {"account": account, "form": form}
-    if request.method == "POST" and form.is_valid():
+    policy_form = ReviewPoliciesForm(request.POST or None)
+    context: dict[str, object] = {"account": account, "form": form, "policy_form": policy_form}
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and policy_form.is_valid()
+        and policy_form.check_assignments(
+            max_assignments=form.cleaned_data["max_assignments"],
+            micro_batching=form.cleaned_data["micro_batching"],
+        )
+    ):
         data = form.cleaned_data
         batch, plan = publish.create_draft(
             account=account,
@@ -70,11 +80,13 @@ def publish_new(request: DashboardRequest, slug: str) -> HttpResponse:
             inputs_filename=data["inputs"].name or "",
             inputs=form.read_inputs(),
             requested_by=request.user,
+            policies=policy_form.policies(),
         )
         if plan.ok:
             return redirect("publish-batch", slug=account.slug, pk=batch.pk)
         context["plan"] = plan
-    status = 400 if "plan" in context or (request.method == "POST" and form.errors) else 200
+    failed = request.method == "POST" and (form.errors or policy_form.errors)
+    status = 400 if "plan" in context or failed else 200
     return render(request, "publishing/publish_new.html", context, status=status)
 
 
@@ -86,6 +98,7 @@ def _render_batch(
         "batch": batch,
         "problem": problem,
         "running": batch.job is not None and not batch.job.is_finished,
+        "policy_lines": review_policies.describe(batch.review_policies or {}),
     }
     if batch.job_id is None:
         plan = publish.plan_batch(batch)
