@@ -134,7 +134,10 @@ def _copy_from_query(
 
 
 def _copy_ready(
-    request: DashboardRequest, account: RequesterAccount, copy: copying.CopiedStudy, query: dict
+    request: DashboardRequest,
+    account: RequesterAccount,
+    copy: copying.CopiedStudy,
+    query: dict[str, object],
 ) -> HttpResponse:
     """Make what the copy lacks (its template, its requirements' preset), then show the form
     prefilled. A template MTurk would refuse is reported; the form is still prefilled."""

@@ -192,3 +192,18 @@ def test_a_batch_without_notifications_sets_none(
     }[batch.hit_type_id]
     assert not at_mturk["Notification"]
     assert not AuditEvent.objects.filter(action="notifications.configure").exists()
+
+
+def test_the_publish_page_refuses_a_transport_without_events_and_keeps_nothing(
+    lab_admin_client, account
+):
+    account.sqs_queue_url = QUEUE
+    account.save()
+    form = _publish_form(make_template(account), inputs_csv(animal_rows(1)))
+    form["notify-transport"] = "SQS"
+
+    response = lab_admin_client.post(reverse("publish-new", args=[account.slug]), form)
+
+    assert response.status_code == 400
+    assert "Choose at least one event to send, or send none." in response.content.decode()
+    assert PublishBatch.objects.count() == 0
