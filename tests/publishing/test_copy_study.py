@@ -352,3 +352,54 @@ def test_only_publishers_see_and_use_the_copy(lab_admin_client, staff_client, ac
     assert staff_client.post(study_copy_url).status_code == 403
     assert _new(staff_client, account, copy_batch=batch.pk).status_code == 403
     assert RequirementPreset.objects.count() == 0
+
+
+def test_a_study_published_elsewhere_is_copied_from_what_the_sync_brought(
+    lab_admin_client, emulator_account, fresh_emulator, account_gateway
+):
+    from mirror.sync import run_sync
+    from publishing.questions import render_question
+
+    html = (
+        "<!DOCTYPE html><html><body><form name='mturk_form' method='post' "
+        "action='https://www.mturk.com/mturk/externalSubmit'><p>Is the sky blue?</p>"
+        "<input name='answer'><input type='submit'></form></body></html>"
+    )
+    question = render_question(
+        kind=TemplateKind.HTML, content=html, frame_height=500, layout_id="", inputs={}
+    ).question
+    hit_type_id = account_gateway.create_hit_type(
+        title="Sky colours",
+        description="Say what colour the sky is",
+        reward="0.05",
+        assignment_duration_seconds=300,
+        auto_approval_delay_seconds=7200,
+        qualification_requirements=[PERCENT_95],
+    )
+    account_gateway.create_hit_with_hit_type(
+        hit_type_id=hit_type_id,
+        lifetime_seconds=3600,
+        token="elsewhere-1",
+        max_assignments=4,
+        question=question,
+    )
+    assert run_sync(account=emulator_account, kind="full").ok
+
+    response = lab_admin_client.post(
+        reverse("study-copy", args=[emulator_account.slug, hit_type_id])
+    )
+
+    template = QuestionTemplate.objects.get(account=emulator_account)
+    assert (template.kind, template.content, template.frame_height) == (
+        TemplateKind.HTML,
+        html,
+        500,
+    )
+    assert RequirementPreset.objects.get().requirements == [PERCENT_95]
+    initial = lab_admin_client.get(response["Location"]).context["form"].initial
+    assert (initial["title"], initial["reward"], initial["max_assignments"]) == (
+        "Sky colours",
+        "0.05",
+        4,
+    )
+    assert initial["lifetime_seconds"] == 3600 and initial["template"] == template.pk
