@@ -23,10 +23,11 @@ from dashboard.jobs import JobFailed, Progress
 from dashboard.models import Job, RequesterAccount
 from dashboard.mturk_access import account_gateway
 from dashboard.services import audited_mturk_call
-from mirror.notification_setup import DEFAULT_EVENT_TYPES, wire_emulator_sns
+from mirror.notification_setup import wire_emulator_sns
 from mturk.batches import annotation_for
 from mturk.errors import MTurkError
 from mturk.fetch import fetch
+from mturk.notifications import DEFAULT_EVENT_TYPES
 from mturk.tokens import request_token
 from people.services.blocks import exclusion_requirements
 

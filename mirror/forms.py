@@ -9,7 +9,7 @@ from django import forms
 from dashboard.enums import SyncKind
 from dashboard.forms import typed_field
 from dashboard.models import RequesterAccount
-from mirror.notification_setup import ALL_EVENT_TYPES, DEFAULT_EVENT_TYPES
+from mturk.notifications import ALL_EVENT_TYPES, DEFAULT_EVENT_TYPES
 
 
 class SyncNowForm(forms.Form):

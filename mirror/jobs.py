@@ -8,6 +8,7 @@ from typing import Any
 from dashboard.jobs import JobFailed, Progress
 from dashboard.models import Job
 from dashboard.mturk_access import account_gateway
+from hits import notifications
 from hits.models import HITType
 from hits.sync import SyncCounts
 from mirror import notification_setup
@@ -46,7 +47,7 @@ def configure_notifications(job: Job, progress: Progress) -> dict[str, Any]:
     with account_gateway(job.account) as gateway:
         for hit_type in hit_types:
             try:
-                notification_setup.configure_hit_type(
+                notifications.configure_hit_type(
                     account=job.account,
                     gateway=gateway,
                     hit_type=hit_type,

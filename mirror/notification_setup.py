@@ -1,102 +1,23 @@
-"""Wiring an account's notifications: MTurk's UpdateNotificationSettings per HIT type, the
-emulator's SNS subscription, a test event, and the access policies AWS needs (which we can only
-print: creating queues and topics at AWS is the lab's own IAM business)."""
+"""Wiring an account's notifications: the emulator's SNS subscription, a test event, and the access policies AWS needs (which we can only
+print: creating queues and topics at AWS is the lab's own IAM business). A HIT type's own settings
+(UpdateNotificationSettings) are hits.notifications', which publishing uses too."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from dashboard.enums import AuditOutcome, Environment
 from dashboard.models import RequesterAccount
 from dashboard.services import audited_mturk_call, record_audit_event
-from hits.models import HITType
+from hits.notifications import destination_for, transport_named
 from mturk.fetch import fetch, url_problem
 from mturk.gateway import MTurkGateway
 from mturk.sns import canonical_certificate_pem
 
-DEFAULT_EVENT_TYPES = [
-    "AssignmentAccepted",
-    "AssignmentSubmitted",
-    "AssignmentReturned",
-    "AssignmentAbandoned",
-    "AssignmentApproved",
-    "AssignmentRejected",
-    "HITReviewable",
-    "HITExpired",
-]
-ALL_EVENT_TYPES = DEFAULT_EVENT_TYPES + ["HITCreated", "HITExtended", "HITDisposed"]
 # The service principal MTurk sends notifications as.
 MTURK_PRINCIPAL = "mturk-requester.amazonaws.com"
-
-
-Transport = Literal["SQS", "SNS"]
-
-
-def transport_named(name: str) -> Transport:
-    """The transport a form chose, as the gateway's type (forms offer only these two)."""
-    if name == "SQS":
-        return "SQS"
-    if name == "SNS":
-        return "SNS"
-    raise ValueError(f"Unknown notification transport {name!r}.")
-
-
-def destination_for(account: RequesterAccount, transport: str) -> str:
-    destination = account.sqs_queue_url if transport == "SQS" else account.sns_topic_arn
-    if not destination:
-        raise ValueError(
-            f"The account has no {'SQS queue URL' if transport == 'SQS' else 'SNS topic ARN'} yet."
-        )
-    return destination
-
-
-def configure_hit_type(
-    *,
-    account: RequesterAccount,
-    gateway: MTurkGateway,
-    hit_type: HITType,
-    transport: str,
-    event_types: list[str],
-    active: bool,
-    actor: Any,
-) -> None:
-    """UpdateNotificationSettings for one HIT type, remembered on our row, with an audit event."""
-    destination = destination_for(account, transport)
-    parameters = {
-        "transport": transport,
-        "destination": destination,
-        "event_types": event_types,
-        "active": active,
-    }
-    with audited_mturk_call(
-        action="notifications.configure",
-        account=account,
-        actor=actor,
-        target_ids={"hit_type": hit_type.hit_type_id},
-        parameters=parameters,
-    ):
-        gateway.update_notification_settings(
-            hit_type_id=hit_type.hit_type_id,
-            destination=destination,
-            transport=transport_named(transport),
-            event_types=event_types,
-            active=active,
-        )
-    hit_type.notification_transport = transport
-    hit_type.notification_destination = destination
-    hit_type.notification_event_types = event_types
-    hit_type.notification_active = active
-    hit_type.save(
-        update_fields=[
-            "notification_transport",
-            "notification_destination",
-            "notification_event_types",
-            "notification_active",
-            "updated_at",
-        ]
-    )
 
 
 def send_test_event(

@@ -37,7 +37,8 @@ from dashboard.intents import audited_call, claim, finish, send_after_commit
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount, SyncState
 from dashboard.mturk_access import account_gateway
-from hits.models import HIT
+from hits.models import HIT, HITType
+from hits.notifications import configure_hit_type, destination_for
 from hits.sync import upsert_hits
 from mturk import records, review_policies
 from mturk.batches import annotation_for
@@ -67,6 +68,8 @@ __all__ = [
     "execute_hit_request",
     "mirror_created_hits",
     "mirror_missing_hits",
+    "notification_choice",
+    "notification_problem",
     "plan_batch",
     "policy_problems",
     "question_inputs",
@@ -148,6 +151,9 @@ def settings_problems(batch: PublishBatch) -> list[str]:
             problems.append(f"The HIT type needs a {name}.")
     if not 1 <= _assignments_per_item(batch) <= 1_000_000_000:
         problems.append("Assignments per item must be at least 1.")
+    problem = notification_problem(batch)
+    if problem:
+        problems.append(problem)
     count = len(batch.requirements) + (1 if _needs_exclusion(batch) else 0)
     if count > MAX_REQUIREMENTS:
         problems.append(
@@ -187,6 +193,43 @@ def policy_problems(batch: PublishBatch, variables: list[str]) -> list[str]:
             ),
         )
     return problems
+
+
+def notification_choice(
+    *, account: RequesterAccount, transport: str, event_types: list[str]
+) -> dict[str, Any]:
+    """What a batch keeps of its notifications: {} for none, else the transport, the events and
+    the account's own destination for it (never one a form sent). ValueError when the account
+    has no destination for that transport."""
+    if not transport:
+        return {}
+    return {
+        "transport": transport,
+        "destination": destination_for(account, transport),
+        "event_types": list(event_types),
+    }
+
+
+def notification_problem(batch: PublishBatch) -> str:
+    """Why the batch's notifications cannot be set up as its page shows them: the account's queue
+    or topic is gone or changed since the draft (the page would show one, MTurk get another)."""
+    notification = batch.notification or {}
+    transport = str(notification.get("transport") or "")
+    if not transport:
+        return ""
+    what = "SQS queue" if transport == "SQS" else "SNS topic"
+    try:
+        destination = destination_for(batch.account, transport)
+    except ValueError:
+        return f"The batch sends events to the account's {what}, but the account has none now."
+    if destination != notification.get("destination"):
+        return (
+            f"The account's {what} changed since this batch was made; copy the batch into a new "
+            "one to send events to the new one."
+        )
+    if not notification.get("event_types"):
+        return "The batch's notifications name no event type."
+    return ""
 
 
 def plan_batch(batch: PublishBatch) -> PublishPlan:
@@ -414,11 +457,17 @@ def _ensure_exclusion_type(batch: PublishBatch, gateway: MTurkGateway) -> str:
     return qtype_id
 
 
-def ensure_hit_type(batch: PublishBatch, gateway: MTurkGateway) -> str:
+def ensure_hit_type(batch: PublishBatch, gateway: MTurkGateway, *, actor: Any = None) -> str:
     """The batch's HIT type, registered once (CreateHITType returns the same id for the same
-    values, so a retry after a crash before it was recorded finds the same type)."""
-    if batch.hit_type_id:
-        return batch.hit_type_id
+    values, so a retry after a crash before it was recorded finds the same type), with the
+    notifications the batch asks for set up once too."""
+    if not batch.hit_type_id:
+        _create_hit_type(batch, gateway)
+    _ensure_notifications(batch, gateway, actor=actor)
+    return batch.hit_type_id
+
+
+def _create_hit_type(batch: PublishBatch, gateway: MTurkGateway) -> None:
     requirements = list(batch.requirements)
     if _needs_exclusion(batch):
         requirements.append(_exclusion_requirement(_ensure_exclusion_type(batch, gateway)))
@@ -436,17 +485,48 @@ def ensure_hit_type(batch: PublishBatch, gateway: MTurkGateway) -> str:
     )
     PublishBatch.objects.filter(pk=batch.pk).update(hit_type_id=hit_type_id)
     batch.hit_type_id = hit_type_id
+
+
+def _ensure_notifications(batch: PublishBatch, gateway: MTurkGateway, *, actor: Any) -> None:
+    """UpdateNotificationSettings on the batch's new HIT type, as the notifications page does it
+    (hits.notifications: audited, remembered on the mirror's HITType row). The row is made here
+    from the batch's settings when the HIT type has no HIT mirrored yet (the sync refreshes its
+    values from the first HIT and never touches the notification fields). Marked done on the
+    batch, so a retried job sets it up once; setting the same values again is harmless."""
     notification = batch.notification or {}
-    if notification.get("destination"):
-        _retrying(
-            lambda: gateway.update_notification_settings(
-                hit_type_id=hit_type_id,
-                destination=notification["destination"],
-                transport=notification.get("transport", "SQS"),
-                event_types=list(notification.get("event_types") or []),
-            )
+    if not notification.get("transport") or notification.get("configured"):
+        return
+    problem = notification_problem(batch)
+    if problem:
+        raise PublishRefused(problem)
+    s = batch.hit_settings
+    hit_type, _ = HITType.objects.get_or_create(
+        account=batch.account,
+        hit_type_id=batch.hit_type_id,
+        defaults={
+            "title": s.get("title") or "",
+            "description": s.get("description") or "",
+            "keywords": s.get("keywords") or "",
+            "reward": Decimal(str(s.get("reward") or 0)),
+            "assignment_duration_seconds": int(s.get("assignment_duration_seconds") or 0),
+            "auto_approval_delay_seconds": int(s.get("auto_approval_delay_seconds") or 0),
+            "qualification_requirements": list(batch.requirements),
+        },
+    )
+    _retrying(
+        lambda: configure_hit_type(
+            account=batch.account,
+            gateway=gateway,
+            hit_type=hit_type,
+            transport=notification["transport"],
+            event_types=list(notification["event_types"]),
+            active=True,
+            actor=actor,
+            actor_name="" if actor else "publishing",
         )
-    return hit_type_id
+    )
+    batch.notification = {**notification, "configured": True}
+    PublishBatch.objects.filter(pk=batch.pk).update(notification=batch.notification)
 
 
 @dataclass(frozen=True)
@@ -563,8 +643,8 @@ def execute_hit_request(
         return finish(
             request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
-    except (QuestionProblem, review_policies.PolicyProblem) as exc:
-        # Checked by the dry run: only a template module changed since would get here.
+    except (QuestionProblem, review_policies.PolicyProblem, PublishRefused) as exc:
+        # Checked by the dry run: only a template module or the account changed since gets here.
         return finish(
             request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 
 from dashboard.models import RequesterAccount
 from mturk import review_policies
+from mturk.notifications import ALL_EVENT_TYPES, DEFAULT_EVENT_TYPES
 from people.models import StudyGroup
 from publishing.estimate import split_assignments
 from publishing.inputs import MAX_BYTES
 from publishing.models import QuestionTemplate, RequirementPreset
-from publishing.publish import MIN_REWARD
+from publishing.publish import MIN_REWARD, notification_choice
 
 DAY = 86400
 # The form field a known answer is for, unless the form names another.
@@ -282,7 +284,91 @@ class ReviewPoliciesForm(forms.Form):
         self._add(problems, self._PLURALITY_FIELDS)
         return not problems
 
+    @staticmethod
+    def initial_from(policies: dict[str, Any]) -> dict[str, object]:
+        """The fields' values for a batch's review_policies (copying a study), the reverse of
+        `policies`."""
+        known = policies.get("known_answers") or {}
+        plurality = policies.get("plurality") or {}
+        values = {
+            "answer_column": known.get("column"),
+            "answer_question_id": known.get("question_id"),
+            "known_approve_at": known.get("approve_at"),
+            "known_approve_reason": known.get("approve_reason"),
+            "known_reject_below": known.get("reject_below"),
+            "known_reject_reason": known.get("reject_reason"),
+            "plurality_question_ids": ", ".join(plurality.get("question_ids") or []),
+            "plurality_threshold": plurality.get("agreement_threshold"),
+            "plurality_approve_at": plurality.get("approve_at"),
+            "plurality_reject_below": plurality.get("reject_below"),
+            "plurality_reject_reason": plurality.get("reject_reason"),
+        }
+        return {name: value for name, value in values.items() if value not in (None, "")}
+
     def policies(self) -> dict[str, object]:
         """The batch's review_policies (mturk.review_policies' shape)."""
         found = {"known_answers": self.known_answers(), "plurality": self.plurality()}
         return {key: value for key, value in found.items() if value is not None}
+
+
+# --- the batch's notifications (a form of its own, rendered as its own section) ---
+
+NO_NOTIFICATIONS = ""
+
+
+class PublishNotificationForm(forms.Form):
+    """Which events the batch's HIT type sends, and to which of the account's destinations
+    (UpdateNotificationSettings once the HIT type exists). Only the transport is chosen: the queue
+    URL or topic ARN is the account's, read on the server."""
+
+    transport = forms.ChoiceField(
+        label="Send the HIT type's events to",
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": "Choose none or one of the destinations the account has (its SQS "
+            "queue or SNS topic are set in the account's settings)."
+        },
+    )
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        required=False,
+        choices=[(name, name) for name in ALL_EVENT_TYPES],
+        initial=DEFAULT_EVENT_TYPES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: object, account: RequesterAccount, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "notify")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.account = account
+        choices = [(NO_NOTIFICATIONS, "None (the scheduled sync finds the changes)")]
+        if account.sqs_queue_url:
+            choices.append(("SQS", f"The account's SQS queue ({account.sqs_queue_url})"))
+        if account.sns_topic_arn:
+            choices.append(("SNS", f"The account's SNS topic ({account.sns_topic_arn})"))
+        self.fields["transport"].choices = choices  # type: ignore[attr-defined]
+        self.fields["transport"].initial = NO_NOTIFICATIONS
+        # Neither destination: only "none" is offered, and the section says why.
+        self.has_destinations = len(choices) > 1
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("transport") and not data.get("event_types"):
+            self.add_error("event_types", "Choose at least one event to send, or send none.")
+        return data
+
+    def notification(self) -> dict[str, object]:
+        """What the batch keeps ({} for none), the destination taken from the account."""
+        data = self.cleaned_data
+        transport = data.get("transport") or NO_NOTIFICATIONS
+        chosen = [name for name in ALL_EVENT_TYPES if name in data.get("event_types", [])]
+        return notification_choice(account=self.account, transport=transport, event_types=chosen)
+
+
+class CopySourceForm(forms.Form):
+    """The study a new batch copies, named in the publish form's URL; only looked up, in the
+    account's own records, to fill the form's initial values."""
+
+    copy_batch = forms.IntegerField(required=False, min_value=1)
+    copy_hit_type = forms.CharField(required=False, max_length=64)

@@ -17,6 +17,7 @@ from mturk.gateway import MTurkGateway
 from publishing.enums import BatchState
 from publishing.models import HITRequest, PublishBatch
 from publishing.publish import (
+    PublishRefused,
     advance_micro_batches,
     ensure_hit_type,
     execute_hit_request,
@@ -55,10 +56,15 @@ def carry_out_publish(job: Job, progress: Progress) -> dict[str, Any]:
         raise JobFailed("The batch of this job is gone.")
     try:
         with account_gateway(job.account) as gateway:
-            ensure_hit_type(batch, gateway)
+            ensure_hit_type(batch, gateway, actor=job.created_by)
     except MTurkError as exc:
         PublishBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED)
-        raise JobFailed(f"MTurk refused the HIT type: {exc}") from exc
+        what = "HIT type" if not batch.hit_type_id else "HIT type's notification settings"
+        raise JobFailed(f"MTurk refused the {what}: {exc}") from exc
+    except PublishRefused as exc:
+        # The account's queue or topic went away after the confirmation: nothing is created.
+        PublishBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED)
+        raise JobFailed(str(exc)) from exc
     progress.note(f"HIT type {batch.hit_type_id}")
     counts = carry_out_intents(
         job,

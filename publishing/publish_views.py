@@ -4,11 +4,15 @@ publish; research staff see batches."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import confirmations
@@ -18,11 +22,19 @@ from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.http import DashboardRequest
 from dashboard.models import RequesterAccount
 from dashboard.permissions import account_for_user
+from hits.models import HITType
 from mturk import review_policies
-from publishing import publish
+from publishing import copying, publish
 from publishing.enums import BatchState
 from publishing.models import HITRequest, PublishBatch
-from publishing.publish_forms import PublishConfirmForm, PublishForm, ReviewPoliciesForm
+from publishing.publish_forms import (
+    CopySourceForm,
+    PublishConfirmForm,
+    PublishForm,
+    PublishNotificationForm,
+    ReviewPoliciesForm,
+)
+from publishing.questions import QuestionProblem
 
 PAGE_SIZE = 50
 
@@ -52,17 +64,35 @@ def publish_new(request: DashboardRequest, slug: str) -> HttpResponse:
     """A new batch: the form; a POST checks every row and keeps the batch only when it can be
     published (then on to its estimate and confirmation), else reports why, keeping nothing."""
     account = account_for_user(request, slug, Action.PUBLISH)
-    form = PublishForm(request.POST or None, request.FILES or None, account=account)
-    policy_form = ReviewPoliciesForm(request.POST or None)
-    context: dict[str, object] = {"account": account, "form": form, "policy_form": policy_form}
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and policy_form.is_valid()
-        and policy_form.check_assignments(
-            max_assignments=form.cleaned_data["max_assignments"],
-            micro_batching=form.cleaned_data["micro_batching"],
-        )
+    # A copy prefills the form's initial values only (a GET); what is posted is the form's own.
+    copy = _copy_from_query(request, account) if request.method == "GET" else None
+    form = PublishForm(
+        request.POST or None,
+        request.FILES or None,
+        account=account,
+        initial=copy.initial if copy else None,
+    )
+    notify_form = PublishNotificationForm(
+        request.POST or None, account=account, initial=copy.notification_initial if copy else None
+    )
+    policy_form = ReviewPoliciesForm(
+        request.POST or None,
+        initial=ReviewPoliciesForm.initial_from(copy.review_policies) if copy else None,
+    )
+    context: dict[str, object] = {
+        "account": account,
+        "form": form,
+        "notify_form": notify_form,
+        "policy_form": policy_form,
+        "copy": copy,
+    }
+    # All validated, so every error is shown at once.
+    valid = request.method == "POST" and all(
+        [form.is_valid(), notify_form.is_valid(), policy_form.is_valid()]
+    )
+    if valid and policy_form.check_assignments(
+        max_assignments=form.cleaned_data["max_assignments"],
+        micro_batching=form.cleaned_data["micro_batching"],
     ):
         data = form.cleaned_data
         batch, plan = publish.create_draft(
@@ -81,13 +111,83 @@ def publish_new(request: DashboardRequest, slug: str) -> HttpResponse:
             inputs=form.read_inputs(),
             requested_by=request.user,
             policies=policy_form.policies(),
+            notification=notify_form.notification(),
         )
         if plan.ok:
             return redirect("publish-batch", slug=account.slug, pk=batch.pk)
         context["plan"] = plan
-    failed = request.method == "POST" and (form.errors or policy_form.errors)
-    status = 400 if "plan" in context or failed else 200
+    invalid = request.method == "POST" and (form.errors or notify_form.errors or policy_form.errors)
+    status = 400 if "plan" in context or invalid else 200
     return render(request, "publishing/publish_new.html", context, status=status)
+
+
+def _copy_from_query(
+    request: DashboardRequest, account: RequesterAccount
+) -> copying.CopiedStudy | None:
+    """The study `?copy_batch=<pk>` or `?copy_hit_type=<id>` names, looked up in this account's
+    records (another account's is a 404); None when the URL names none."""
+    query = CopySourceForm(request.GET)
+    if not query.is_valid():
+        raise Http404("No such batch or study to copy.")
+    if query.cleaned_data["copy_batch"] is not None:
+        batch = get_object_or_404(
+            PublishBatch.objects.select_related("account", "template"),
+            account=account,
+            pk=query.cleaned_data["copy_batch"],
+        )
+        return copying.copy_of_batch(batch)
+    if query.cleaned_data["copy_hit_type"]:
+        hit_type = get_object_or_404(
+            HITType.objects.select_related("account"),
+            account=account,
+            hit_type_id=query.cleaned_data["copy_hit_type"],
+        )
+        return copying.copy_of_hit_type(hit_type)
+    return None
+
+
+def _copy_ready(
+    request: DashboardRequest,
+    account: RequesterAccount,
+    copy: copying.CopiedStudy,
+    query: dict[str, object],
+) -> HttpResponse:
+    """Make what the copy lacks (its template, its requirements' preset), then show the form
+    prefilled. A template MTurk would refuse is reported; the form is still prefilled."""
+    try:
+        copying.make_copy_ready(copy=copy, account=account, user=request.user)
+    except QuestionProblem as exc:
+        messages.error(request, f"The copy's template could not be made: {exc}")
+    return redirect(reverse("publish-new", kwargs={"slug": account.slug}) + "?" + urlencode(query))
+
+
+@require_POST
+@login_required
+def publish_batch_copy(request: DashboardRequest, slug: str, pk: int) -> HttpResponse:
+    """Copy a batch into a new one: its template (made again from the batch's snapshot when it
+    was deleted) and its requirements, then the publish form prefilled."""
+    account = account_for_user(request, slug, Action.PUBLISH)
+    batch = get_object_or_404(
+        PublishBatch.objects.select_related("account", "template"), account=account, pk=pk
+    )
+    return _copy_ready(request, account, copying.copy_of_batch(batch), {"copy_batch": batch.pk})
+
+
+@require_POST
+@login_required
+def study_copy(request: DashboardRequest, slug: str, hit_type_id: str) -> HttpResponse:
+    """Copy a study (a HIT type) into a new batch: a template from its HITs' question when the
+    dashboard did not publish it, its requirements, then the publish form prefilled."""
+    account = account_for_user(request, slug, Action.PUBLISH)
+    hit_type = get_object_or_404(
+        HITType.objects.select_related("account"), account=account, hit_type_id=hit_type_id
+    )
+    return _copy_ready(
+        request,
+        account,
+        copying.copy_of_hit_type(hit_type),
+        {"copy_hit_type": hit_type.hit_type_id},
+    )
 
 
 def _render_batch(
@@ -99,6 +199,7 @@ def _render_batch(
         "problem": problem,
         "running": batch.job is not None and not batch.job.is_finished,
         "policy_lines": review_policies.describe(batch.review_policies or {}),
+        "can_publish": Action.PUBLISH.value in request.account_actions,
     }
     if batch.job_id is None:
         plan = publish.plan_batch(batch)

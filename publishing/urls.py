@@ -39,6 +39,7 @@ urlpatterns: list[URLPattern] = [
     path("publish/", publish_views.publish_list, name="publish-list"),
     path("publish/new/", publish_views.publish_new, name="publish-new"),
     path("publish/<int:pk>/", publish_views.publish_batch, name="publish-batch"),
+    path("publish/<int:pk>/copy/", publish_views.publish_batch_copy, name="publish-batch-copy"),
     path(
         "publish/<int:pk>/confirm/",
         publish_views.publish_batch_confirm,
@@ -48,6 +49,7 @@ urlpatterns: list[URLPattern] = [
     path("hits/manage/selected/", manage_views.hits_manage_selected, name="hits-manage-selected"),
     path("hits/manage/confirm/", manage_views.hits_manage_confirm, name="hits-manage-confirm"),
     path("hits/<str:hit_id>/manage/", manage_views.hit_manage, name="hit-manage"),
+    path("studies/<str:hit_type_id>/copy/", publish_views.study_copy, name="study-copy"),
     path(
         "studies/<str:hit_type_id>/disagreements/",
         manage_views.study_disagreements,

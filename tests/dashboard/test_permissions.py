@@ -120,6 +120,9 @@ ACCOUNT_POST_VIEWS = {
     "bonus-run-confirm": (Action.PAY_BONUSES, 400),
     # An unconfirmed post: the batch's page again (400), with why nothing was published.
     "publish-batch-confirm": (Action.PUBLISH, 400),
+    # Copying makes what the copy lacks, then goes on to the publish form prefilled.
+    "publish-batch-copy": (Action.PUBLISH, 302),
+    "study-copy": (Action.PUBLISH, 302),
     # Nothing to send: the compose page with its errors.
     "message-send": (Action.MANAGE_WORKERS, 400),
     # No ticked rows: the compose page, with no recipients yet.
@@ -173,6 +176,7 @@ def _url(name: str, account: RequesterAccount) -> str:
         "study-qualify-selected",
         "study-qualify-selected-confirm",
         "study-disagreements",
+        "study-copy",
     ):
         kwargs["hit_type_id"] = _assignment(account).hit_type.hit_type_id
     if name == "results-upload-confirm":
@@ -200,7 +204,7 @@ def _url(name: str, account: RequesterAccount) -> str:
             defaults={"content": b"", "created_by": uploader},
         )
         kwargs["pk"] = run.pk
-    if name in ("publish-batch", "publish-batch-confirm"):
+    if name in ("publish-batch", "publish-batch-confirm", "publish-batch-copy"):
         from publishing.models import PublishBatch
 
         batch, _ = PublishBatch.objects.get_or_create(

@@ -20,10 +20,10 @@ from botocore.retries.standard import ExponentialBackoff  # noqa: TID251 - retry
 from dashboard.enums import SyncKind
 from dashboard.models import NotificationEvent
 from hits.models import Assignment
-from mirror.notification_setup import DEFAULT_EVENT_TYPES
 from mirror.sqs_consumer import ConsumeCounts, consume_queue, sqs_queue_for
 from mirror.sync import run_sync
 from mturk.errors import MTurkError
+from mturk.notifications import DEFAULT_EVENT_TYPES
 from mturk.tokens import request_token
 from tests.hits.test_sync import HTML_QUESTION
 from tests.truth import (
