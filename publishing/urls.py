@@ -25,6 +25,17 @@ urlpatterns: list[URLPattern] = [
     ),
     path("publish/templates/<int:pk>/", template_views.template_detail, name="template-detail"),
     path("publish/templates/<int:pk>/edit/", template_views.template_edit, name="template-edit"),
+    path("publish/templates/build/", template_views.template_build, name="template-build"),
+    path(
+        "publish/templates/<int:pk>/build/",
+        template_views.template_build,
+        name="template-build-edit",
+    ),
+    path(
+        "publish/templates/<int:pk>/samples/",
+        template_views.template_samples,
+        name="template-samples",
+    ),
     path(
         "publish/templates/<int:pk>/delete/",
         template_views.template_delete,
