@@ -168,6 +168,46 @@ def template_build(request: DashboardRequest, slug: str, pk: int | None = None) 
     return _builder_page(request, account, template, builder, status=400)
 
 
+@require_POST
+@login_required
+@xframe_options_sameorigin
+def template_build_preview(request: DashboardRequest, slug: str) -> HttpResponse:
+    """The builder's questions (the builder's Preview button), not yet saved, each variable shown
+    as its placeholder. Only those who may save a template may preview unsaved ones."""
+    account = account_for_user(request, slug, Action.PUBLISH)
+    builder = QuestionBuilder(account, None, request.POST)
+    builder.is_valid()
+    # The name does not change what workers see: a taken one (the template being edited, say)
+    # is no reason not to preview.
+    notes = [
+        str(error)
+        for field, errors in builder.template_form.errors.items()
+        if field != "name"
+        for error in errors
+    ]
+    notes += [str(error) for error in builder.questions.non_form_errors()]
+    for number, form in enumerate(builder.questions.forms, 1):
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            notes += [f"Question {number}, {label or 'the question'}: {error}" for error in errors]
+    draft = QuestionTemplate(
+        account=account,
+        name=builder.template_form.cleaned_data.get("name") or "Unsaved template",
+        kind=TemplateKind.QUESTION_FORM,
+    )
+    if not notes:
+        try:
+            draft.content = build_question_form_xml(builder.spec())
+        except QuestionProblem as exc:
+            notes += exc.problems
+    if notes:
+        preview = Preview(kind=draft.kind, csp=preview_csp(scripts=False))
+        return _preview_page(request, account, draft, preview, notes, 400)
+    variables, _ = _variables(draft)
+    preview, problem = _preview(request, account, draft, sample_inputs(variables))
+    return _preview_page(request, account, draft, preview, [problem], 400 if problem else 200)
+
+
 def _builder_page(
     request: DashboardRequest,
     account: RequesterAccount,

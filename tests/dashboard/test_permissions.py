@@ -145,6 +145,7 @@ ACCOUNT_POST_VIEWS = {
     "template-samples": (Action.PUBLISH, 302),
     # An empty post: the preview page says what is missing (400), nothing drawn.
     "template-draft-preview": (Action.PUBLISH, 400),
+    "template-build-preview": (Action.PUBLISH, 400),
 }
 
 

@@ -366,6 +366,37 @@ def test_another_accounts_template_is_not_opened(lab_admin_client, account, othe
     assert response.status_code == 404
 
 
+def test_builder_previews_unsaved_questions_without_scripts(lab_admin_client, account):
+    from dashboard.previews import preview_csp
+
+    # A taken name (the template being edited, say) is no reason not to preview.
+    QuestionTemplate.objects.create(account=account, name="Ages", kind="html", content="<p>x</p>")
+
+    response = lab_admin_client.post(_url("template-build-preview", account), _post(*TWO_QUESTIONS))
+
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == preview_csp(scripts=False)
+    body = response.content.decode()
+    assert "How old is ${person}?" in body
+    assert QuestionTemplate.objects.count() == 1
+
+
+def test_builder_preview_says_what_is_wrong(lab_admin_client, account):
+    response = lab_admin_client.post(
+        _url("template-build-preview", account), _post(_question(identifier="my age"))
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Question 1, QuestionIdentifier" in body and "cannot be an identifier" in body
+
+
+def test_staff_may_not_preview_unsaved_builder_questions(staff_client, account):
+    response = staff_client.post(_url("template-build-preview", account), _post(_question()))
+
+    assert response.status_code == 403
+
+
 # --- sample values ------------------------------------------------------------------------------
 
 
