@@ -199,6 +199,14 @@ class BuilderQuestionForm(forms.Form):
             raise forms.ValidationError(error)
         return identifier
 
+    def clean_regex(self) -> str:
+        regex: str = self.cleaned_data["regex"]
+        # An XML attribute keeps no line break (a parser reads it as a space): the pattern
+        # workers get would not be the one written.
+        if re.search(r"[\r\n\t]", regex):
+            raise forms.ValidationError("A pattern is one line, without tabs.")
+        return regex
+
     def clean_choices(self) -> list[list[str]]:
         choices: list[list[str]] = []
         seen: set[str] = set()

@@ -340,3 +340,27 @@ def test_a_hit_created_with_the_helpers_is_accepted_by_the_emulator(gateway):
         LOCALE,
         MASTERS_SANDBOX,
     ]
+
+
+def test_a_question_form_with_constraints_and_styles_is_accepted_by_the_emulator(gateway):
+    mturk = gateway.client
+    form = QuestionForm(overview="About the photo.")
+    form.free_text("age", "Age?", max_length=3, regex="^[0-9]+$", regex_error="Digits.", lines=1)
+    form.choice("colour", "Colour?", [("r", "Red"), ("g", "Green")], style="dropdown")
+    form.choice(
+        "tags", "Tags?", [("a", "A"), ("b", "B"), ("c", "C")], multiple=True, max_selections=2
+    )
+    question = form.to_xml()
+
+    response = mturk.create_hit(
+        Title="Describe a photo",
+        Description="Three questions",
+        Reward=Money("0.10").as_mturk(),
+        AssignmentDurationInSeconds=600,
+        LifetimeInSeconds=3600,
+        MaxAssignments=1,
+        Question=question,
+    )
+
+    hit = mturk.get_hit(HITId=response["HIT"]["HITId"])["HIT"]
+    assert hit["Question"] == question

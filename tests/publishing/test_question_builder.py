@@ -271,6 +271,7 @@ def test_removing_a_question_on_save_drops_it(lab_admin_client, account):
         ((_question(choices="a|A"),), "A free-text answer has no choices."),
         ((_question(min_length="5", max_length="2"),), "The least is more than the most."),
         ((_question(regex_error="No."),), "A message needs a pattern."),
+        ((_question(regex="^a\nb$"),), "A pattern is one line"),
         ((_question(text=""),), "This field is required."),
     ],
 )
