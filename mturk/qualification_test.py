@@ -35,6 +35,7 @@ __all__ = [
     "QUESTION_FORM_NAMESPACE",
     "QUESTION_FORM_NAMESPACES",
     "AnswerOption",
+    "FreeTextConstraints",
     "MappingKind",
     "Option",
     "QualificationTest",
@@ -104,6 +105,19 @@ class AnswerOption:
 
 
 @dataclass(frozen=True)
+class FreeTextConstraints:
+    """What a FreeTextAnswer may hold (API Reference, "FreeTextAnswer"): a length range, a
+    regular expression the worker's browser checks (with the error text it shows), and how many
+    lines the field suggests. None / "" means no such constraint."""
+
+    min_length: int | None = None
+    max_length: int | None = None
+    regex: str = ""
+    regex_error: str = ""
+    lines: int | None = None
+
+
+@dataclass(frozen=True)
 class TestQuestion:
     __test__ = False  # not a pytest test class, whatever its name
 
@@ -116,6 +130,12 @@ class TestQuestion:
     # The answer key's part for this question (selection questions only).
     answers: tuple[AnswerOption, ...] = ()
     default_score: int | None = None
+    # HIT questions only (mturk.requesting.QuestionForm); a qualification test leaves them unset,
+    # so its documents stay what the test editor can read back.
+    style: str = ""  # StyleSuggestion; "" is radiobutton (single) or checkbox (multiple)
+    min_selections: int | None = None  # multiple only; None: 1 if required, else 0
+    max_selections: int | None = None  # multiple only; None: every choice
+    constraints: FreeTextConstraints | None = None
 
     @property
     def scored(self) -> bool:
@@ -176,6 +196,30 @@ def _texts(text: str) -> str:
     return "".join(_el("Text", paragraph) for paragraph in paragraphs(text))
 
 
+def _attr(name: str, value: str | int) -> str:
+    return f' {name}="{escape(str(value), {chr(34): "&quot;"})}"'
+
+
+def _free_text_xml(constraints: FreeTextConstraints | None) -> str:
+    if constraints is None:
+        return "<FreeTextAnswer/>"
+    rules = ""
+    if constraints.min_length is not None or constraints.max_length is not None:
+        length = ""
+        if constraints.min_length is not None:
+            length += _attr("minLength", constraints.min_length)
+        if constraints.max_length is not None:
+            length += _attr("maxLength", constraints.max_length)
+        rules += f"<Length{length}/>"
+    if constraints.regex:
+        error = _attr("errorText", constraints.regex_error) if constraints.regex_error else ""
+        rules += f"<AnswerFormatRegex{_attr('regex', constraints.regex)}{error}/>"
+    parts = f"<Constraints>{rules}</Constraints>" if rules else ""
+    if constraints.lines is not None:
+        parts += _el("NumberOfLinesSuggestion", constraints.lines)
+    return f"<FreeTextAnswer>{parts}</FreeTextAnswer>" if parts else "<FreeTextAnswer/>"
+
+
 def _question_xml(question: TestQuestion) -> str:
     parts = [_el("QuestionIdentifier", question.identifier)]
     if question.display_name:
@@ -183,7 +227,7 @@ def _question_xml(question: TestQuestion) -> str:
     parts.append(_el("IsRequired", "true" if question.required else "false"))
     parts.append(f"<QuestionContent>{_texts(question.text)}</QuestionContent>")
     if question.kind == QuestionKind.FREE_TEXT:
-        spec = "<FreeTextAnswer/>"
+        spec = _free_text_xml(question.constraints)
     else:
         selections = "".join(
             f"<Selection>{_el('SelectionIdentifier', option.identifier)}"
@@ -191,12 +235,18 @@ def _question_xml(question: TestQuestion) -> str:
             for option in question.options
         )
         if question.kind == QuestionKind.MULTIPLE:
-            counts = _el("MinSelectionCount", 1 if question.required else 0) + _el(
-                "MaxSelectionCount", max(len(question.options), 1)
+            minimum = question.min_selections
+            maximum = question.max_selections
+            counts = _el(
+                "MinSelectionCount",
+                (1 if question.required else 0) if minimum is None else minimum,
+            ) + _el(
+                "MaxSelectionCount",
+                max(len(question.options), 1) if maximum is None else maximum,
             )
-            style = "checkbox"
+            style = question.style or "checkbox"
         else:
-            counts, style = "", "radiobutton"
+            counts, style = "", question.style or "radiobutton"
         spec = (
             f"<SelectionAnswer>{counts}{_el('StyleSuggestion', style)}"
             f"<Selections>{selections}</Selections></SelectionAnswer>"

@@ -32,6 +32,7 @@ from typing import Any
 
 from mturk.qualification_test import (
     MAX_DOCUMENT_BYTES,
+    FreeTextConstraints,
     Option,
     QualificationTest,
     QuestionKind,
@@ -48,6 +49,7 @@ __all__ = [
     "MAX_REQUIREMENTS",
     "NUMBER_HITS_APPROVED",
     "PERCENT_ASSIGNMENTS_APPROVED",
+    "QUESTION_IDENTIFIER",
     "SYSTEM_TYPE_NAMES",
     "ActionsGuarded",
     "Comparator",
@@ -839,6 +841,13 @@ def layout_parameters(
 # --- QuestionForm ---------------------------------------------------------------------------------
 
 
+# MTurk types a QuestionIdentifier as any string; ours are what a results column and a form
+# field can be named after without quoting, as for layout parameters.
+QUESTION_IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_SINGLE_STYLES = ("radiobutton", "dropdown")
+_MULTIPLE_STYLES = ("checkbox",)
+
+
 @dataclass
 class QuestionForm:
     """A QuestionForm document for a HIT: an overview, then questions answered in free text or
@@ -857,10 +866,45 @@ class QuestionForm:
         self._questions: list[TestQuestion] = []
 
     def free_text(
-        self, identifier: str, text: str, *, required: bool = True, display_name: str = ""
+        self,
+        identifier: str,
+        text: str,
+        *,
+        required: bool = True,
+        display_name: str = "",
+        min_length: int | None = None,
+        max_length: int | None = None,
+        regex: str = "",
+        regex_error: str = "",
+        lines: int | None = None,
     ) -> QuestionForm:
+        """A question answered in a text field, optionally constrained as MTurk's FreeTextAnswer
+        allows: a length range, a (JavaScript) regular expression with the error text workers
+        see when it does not match, and a suggested number of lines."""
+        problems = []
+        if min_length is not None and min_length < 0:
+            problems.append("the minimum length must be 0 or more")
+        if max_length is not None and max_length < 1:
+            problems.append("the maximum length must be 1 or more")
+        if min_length is not None and max_length is not None and min_length > max_length:
+            problems.append("the minimum length is above the maximum length")
+        if regex_error and not regex:
+            problems.append("an error text needs a regular expression")
+        if lines is not None and lines < 1:
+            problems.append("the number of lines must be 1 or more")
+        if problems:
+            raise ValueError(f"Question {identifier}: " + "; ".join(problems) + ".")
+        constraints = FreeTextConstraints(min_length, max_length, regex, regex_error, lines)
         self._add(
-            TestQuestion(identifier, text, QuestionKind.FREE_TEXT, (), display_name, required)
+            TestQuestion(
+                identifier,
+                text,
+                QuestionKind.FREE_TEXT,
+                (),
+                display_name,
+                required,
+                constraints=None if constraints == FreeTextConstraints() else constraints,
+            )
         )
         return self
 
@@ -873,22 +917,67 @@ class QuestionForm:
         multiple: bool = False,
         required: bool = True,
         display_name: str = "",
+        style: str = "",
+        min_selections: int | None = None,
+        max_selections: int | None = None,
     ) -> QuestionForm:
-        """A question answered by picking one choice (radio buttons), or any number of them
-        (``multiple``: checkboxes). ``choices`` are (identifier, label) pairs."""
+        """A question answered by picking one choice (radio buttons, or ``style="dropdown"``),
+        or several (``multiple``: checkboxes; by default at least one if required, at most all,
+        else ``min_selections`` to ``max_selections``). ``choices`` are (identifier, label)
+        pairs."""
         options = tuple(Option(str(sid), str(label)) for sid, label in choices)
         if not options:
             raise ValueError(f"Question {identifier}: a choice question needs choices.")
         ids = [option.identifier for option in options]
         if len(set(ids)) != len(ids):
             raise ValueError(f"Question {identifier}: two choices share an identifier.")
+        bad = [sid for sid in ids if not QUESTION_IDENTIFIER.fullmatch(sid)]
+        if bad:
+            raise ValueError(
+                f"Question {identifier}: a choice identifier is letters, digits, '_', '-' or "
+                f"'.' (at most 64), not “{bad[0]}”."
+            )
+        styles = _MULTIPLE_STYLES if multiple else _SINGLE_STYLES
+        if style and style not in styles:
+            raise ValueError(
+                f"Question {identifier}: the {style} style is for "
+                + ("one choice." if multiple else "several choices.")
+            )
+        if not multiple and (min_selections is not None or max_selections is not None):
+            raise ValueError(
+                f"Question {identifier}: selection counts are for questions with several choices."
+            )
+        low = (1 if required else 0) if min_selections is None else min_selections
+        high = len(options) if max_selections is None else max_selections
+        if multiple and (not 0 <= low <= high <= len(options) or high < 1):
+            raise ValueError(
+                f"Question {identifier}: the selection counts must be 0 ≤ minimum ≤ maximum ≤ "
+                f"{len(options)} (the choices), and the maximum at least 1."
+            )
         kind = QuestionKind.MULTIPLE if multiple else QuestionKind.SINGLE
-        self._add(TestQuestion(identifier, text, kind, options, display_name, required))
+        self._add(
+            TestQuestion(
+                identifier,
+                text,
+                kind,
+                options,
+                display_name,
+                required,
+                style=style,
+                min_selections=min_selections,
+                max_selections=max_selections,
+            )
+        )
         return self
 
     def _add(self, question: TestQuestion) -> None:
         if not question.identifier.strip():
             raise ValueError("A question needs an identifier.")
+        if not QUESTION_IDENTIFIER.fullmatch(question.identifier):
+            raise ValueError(
+                f"The identifier “{question.identifier}” must be letters, digits, '_', '-' or '.' "
+                "(at most 64): it names the answer's column in the results."
+            )
         if any(q.identifier == question.identifier for q in self._questions):
             raise ValueError(f"The identifier “{question.identifier}” is used by another question.")
         if not question.text.strip():

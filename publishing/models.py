@@ -30,6 +30,12 @@ class QuestionTemplate(models.Model):
     )
     layout_id = models.CharField("HITLayoutId", max_length=64, blank=True)
     layout_parameter_names = models.JSONField(default=list, blank=True)
+    # A QuestionForm made with the question builder: the builder's questions (overview, then one
+    # dict per question), so editing reopens the builder as it was left; `content` is the XML
+    # built from them. Empty for a template written by hand (saving raw XML empties it).
+    builder_spec = models.JSONField(default=dict, blank=True)
+    # Variable → the value the preview shows (a variable without one shows as its placeholder).
+    sample_values = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from dashboard.models import RequesterAccount
 from mturk.qualification_test import validate_question_form
+from mturk.requesting import QuestionForm
 from mturk.xmlread import local_name, parse_xml
 from publishing.enums import TemplateKind
 from publishing.models import MAX_QUESTION_BYTES, QuestionTemplate
@@ -33,9 +34,12 @@ __all__ = [
     "MAX_FRAME_HEIGHT",
     "QuestionProblem",
     "RenderedQuestion",
+    "build_question_form_xml",
     "delete_template",
+    "preview_inputs",
     "render_question",
     "sample_inputs",
+    "save_sample_values",
     "save_template",
     "template_problems",
     "template_variables",
@@ -267,6 +271,60 @@ def sample_inputs(variables: Sequence[str]) -> dict[str, str]:
     return {name: f"${{{name}}}" for name in variables}
 
 
+def preview_inputs(variables: Sequence[str], sample_values: Mapping[str, Any]) -> dict[str, str]:
+    """The saved sample value of each variable, or its own placeholder where there is none."""
+    inputs = sample_inputs(variables)
+    for name in variables:
+        value = sample_values.get(name)
+        if isinstance(value, str) and value:
+            inputs[name] = value
+    return inputs
+
+
+def build_question_form_xml(spec: Mapping[str, Any]) -> str:
+    """The QuestionForm XML of the question builder's ``spec`` (see QuestionTemplate.builder_spec:
+    ``{"overview": str, "questions": [{"identifier", "display_name", "required", "text",
+    "answer", "choices", ...}]}``), written by mturk.requesting.QuestionForm; raises
+    QuestionProblem with what MTurk would refuse."""
+    form = QuestionForm(overview=str(spec.get("overview", "")))
+    try:
+        for question in spec.get("questions", []):
+            common = {
+                "required": bool(question.get("required")),
+                "display_name": question.get("display_name", ""),
+            }
+            answer = question.get("answer", "free_text")
+            if answer == "free_text":
+                form.free_text(
+                    question["identifier"],
+                    question["text"],
+                    min_length=question.get("min_length"),
+                    max_length=question.get("max_length"),
+                    regex=question.get("regex", ""),
+                    regex_error=question.get("regex_error", ""),
+                    lines=question.get("lines"),
+                    **common,
+                )
+            else:
+                multiple = answer == "checkbox"
+                form.choice(
+                    question["identifier"],
+                    question["text"],
+                    [(str(sid), str(text)) for sid, text in question.get("choices", [])],
+                    multiple=multiple,
+                    style="" if answer in ("radiobutton", "checkbox") else answer,
+                    min_selections=question.get("min_selections") if multiple else None,
+                    max_selections=question.get("max_selections") if multiple else None,
+                    **common,
+                )
+        return form.to_xml()
+    except (KeyError, TypeError) as exc:
+        raise QuestionProblem(f"The builder's questions are incomplete ({exc}).") from None
+    except ValueError as exc:
+        problems = [part.strip() for part in str(exc).split("; ") if part.strip()]
+        raise QuestionProblem(str(exc), problems) from None
+
+
 def template_problems(
     *,
     kind: str,
@@ -305,10 +363,13 @@ def save_template(
     frame_height: int,
     layout_id: str,
     layout_parameter_names: Sequence[str],
+    builder_spec: Mapping[str, Any] | None = None,
 ) -> QuestionTemplate:
     """Create (template None) or update a question template; raises QuestionProblem if MTurk
     would refuse it. A layout keeps no content and other kinds keep no layout, so a template's
-    kind says alone what is sent."""
+    kind says alone what is sent. ``builder_spec`` is the question builder's questions, kept for
+    a QuestionForm built from them (``content`` is then their XML); None means written by hand,
+    and the builder's questions, if any, are forgotten."""
     problems = template_problems(
         kind=kind,
         content=content,
@@ -331,12 +392,32 @@ def save_template(
     template.frame_height = frame_height
     template.layout_id = layout_id.strip() if layout else ""
     template.layout_parameter_names = list(layout_parameter_names) if layout else []
+    built = kind == TemplateKind.QUESTION_FORM and builder_spec is not None
+    template.builder_spec = dict(builder_spec) if built and builder_spec is not None else {}
     try:
         with transaction.atomic():
             template.save()
     except IntegrityError:
         # The form checks the name first; this is a second editor saving the same name meanwhile.
         raise QuestionProblem(f"A template named “{name}” exists already.") from None
+    return template
+
+
+def save_sample_values(
+    *, account: RequesterAccount, template: QuestionTemplate, values: Mapping[str, str]
+) -> QuestionTemplate:
+    """Keep the preview's sample values: one per variable the template needs (others are
+    dropped, and an empty value means "show the placeholder")."""
+    if template.account_id != account.pk:
+        raise QuestionProblem("That template belongs to another account.")
+    variables = template_variables(
+        kind=template.kind,
+        content=template.content,
+        layout_parameter_names=template.layout_parameter_names or [],
+    )
+    template.sample_values = {name: str(values[name]) for name in variables if values.get(name)}
+    # Not `updated_at`: sample values change nothing workers see.
+    template.save(update_fields=["sample_values"])
     return template
 
 

@@ -1,10 +1,12 @@
 """Question template pages: the list, a template with the variables it needs, creating, editing and
-deleting (lab admins: PUBLISH), and the preview (research staff too: PREVIEW).
+deleting (lab admins: PUBLISH), the QuestionForm builder (PUBLISH), the saved sample values
+(PUBLISH) and the preview (research staff too: PREVIEW).
 
 The preview page is unlike the rest of the dashboard: it shows the question drawn by the review
 workspace's renderer (hits.preview.build), in a sandboxed srcdoc frame or an external frame, with
 that renderer's own Content-Security-Policy (dashboard.previews), framed only by our pages. Sample
-values come from a POST form (never the query string), and are escaped like any row of inputs.
+values come from the template's saved ones or a POST form (never the query string), and are
+escaped like any row of inputs.
 """
 
 from __future__ import annotations
@@ -29,13 +31,21 @@ from publishing.enums import TemplateKind
 from publishing.models import QuestionTemplate
 from publishing.questions import (
     QuestionProblem,
+    build_question_form_xml,
     delete_template,
+    preview_inputs,
     render_question,
     sample_inputs,
+    save_sample_values,
     save_template,
     template_variables,
 )
-from publishing.template_forms import QuestionTemplateForm, SampleValuesForm
+from publishing.template_forms import (
+    BuilderActionForm,
+    QuestionBuilder,
+    QuestionTemplateForm,
+    SampleValuesForm,
+)
 
 
 def _template(account: RequesterAccount, pk: int) -> QuestionTemplate:
@@ -83,11 +93,130 @@ def template_detail(request: DashboardRequest, slug: str, pk: int) -> HttpRespon
             "template": template,
             "variables": variables,
             "problem": problem,
-            "sample_form": SampleValuesForm(variables=variables),
+            "sample_form": _sample_form(template, variables),
             "can_edit": Action.PUBLISH in request.account_actions,
             "can_preview": Action.PREVIEW in request.account_actions,
         },
     )
+
+
+def _sample_form(template: QuestionTemplate, variables: list[str]) -> SampleValuesForm:
+    saved = template.sample_values or {}
+    initial = {
+        SampleValuesForm.field_name(name): saved[name] for name in variables if name in saved
+    }
+    return SampleValuesForm(variables=variables, initial=initial)
+
+
+@require_POST
+@login_required
+def template_samples(request: DashboardRequest, slug: str, pk: int) -> HttpResponse:
+    """Save the sample values the preview shows (each variable's placeholder where empty)."""
+    account = account_for_user(request, slug, Action.PUBLISH)
+    template = _template(account, pk)
+    variables, problem = _variables(template)
+    form = SampleValuesForm(request.POST, variables=variables)
+    if problem or not form.is_valid():
+        for note in [problem] if problem else form.problems():
+            flash.error(request, f"Sample values not saved. {note}")
+        return redirect("template-detail", slug=account.slug, pk=template.pk)
+    save_sample_values(account=account, template=template, values=form.values())
+    flash.success(request, "Sample values saved; the preview shows them.")
+    return redirect("template-detail", slug=account.slug, pk=template.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def template_build(request: DashboardRequest, slug: str, pk: int | None = None) -> HttpResponse:
+    """A QuestionForm template built in a form: questions in a formset, saved as the XML
+    mturk.requesting.QuestionForm writes, checked like XML written by hand."""
+    account = account_for_user(request, slug, Action.PUBLISH)
+    template = _template(account, pk) if pk else None
+    if template is not None and not template.builder_spec:
+        # Hand-written XML (or another kind): the builder cannot show it without losing parts.
+        flash.info(request, "This template was not made with the question builder: edit it here.")
+        return redirect("template-edit", slug=account.slug, pk=template.pk)
+    if request.method == "GET":
+        return _builder_page(request, account, template, QuestionBuilder(account, template))
+    action_form = BuilderActionForm(request.POST)
+    action = action_form.cleaned_data["action"] if action_form.is_valid() else "save"
+    if action == "add_question":
+        builder = QuestionBuilder(account, template, request.POST, add_question=True)
+        return _builder_page(request, account, template, builder)
+    builder = QuestionBuilder(account, template, request.POST)
+    if builder.is_valid():
+        spec = builder.spec()
+        try:
+            saved = save_template(
+                account=account,
+                user=request.user,
+                template=template,
+                name=builder.template_form.cleaned_data["name"],
+                kind=TemplateKind.QUESTION_FORM,
+                content=build_question_form_xml(spec),
+                frame_height=template.frame_height if template else 600,
+                layout_id="",
+                layout_parameter_names=[],
+                builder_spec=spec,
+            )
+        except QuestionProblem as exc:
+            for problem in exc.problems:
+                builder.template_form.add_error(None, problem)
+        else:
+            flash.success(request, f"Template “{saved.name}” saved.")
+            return redirect("template-detail", slug=account.slug, pk=saved.pk)
+    return _builder_page(request, account, template, builder, status=400)
+
+
+@require_POST
+@login_required
+@xframe_options_sameorigin
+def template_build_preview(request: DashboardRequest, slug: str) -> HttpResponse:
+    """The builder's questions (the builder's Preview button), not yet saved, each variable shown
+    as its placeholder. Only those who may save a template may preview unsaved ones."""
+    account = account_for_user(request, slug, Action.PUBLISH)
+    builder = QuestionBuilder(account, None, request.POST)
+    builder.is_valid()
+    # The name does not change what workers see: a taken one (the template being edited, say)
+    # is no reason not to preview.
+    notes = [
+        str(error)
+        for field, errors in builder.template_form.errors.items()
+        if field != "name"
+        for error in errors
+    ]
+    notes += [str(error) for error in builder.questions.non_form_errors()]
+    for number, form in enumerate(builder.questions.forms, 1):
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            notes += [f"Question {number}, {label or 'the question'}: {error}" for error in errors]
+    draft = QuestionTemplate(
+        account=account,
+        name=builder.template_form.cleaned_data.get("name") or "Unsaved template",
+        kind=TemplateKind.QUESTION_FORM,
+    )
+    if not notes:
+        try:
+            draft.content = build_question_form_xml(builder.spec())
+        except QuestionProblem as exc:
+            notes += exc.problems
+    if notes:
+        preview = Preview(kind=draft.kind, csp=preview_csp(scripts=False))
+        return _preview_page(request, account, draft, preview, notes, 400)
+    variables, _ = _variables(draft)
+    preview, problem = _preview(request, account, draft, sample_inputs(variables))
+    return _preview_page(request, account, draft, preview, [problem], 400 if problem else 200)
+
+
+def _builder_page(
+    request: DashboardRequest,
+    account: RequesterAccount,
+    template: QuestionTemplate | None,
+    builder: QuestionBuilder,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"account": account, "template": template, "builder": builder}
+    return render(request, "publishing/template_builder.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,7 +271,8 @@ def template_delete(request: DashboardRequest, slug: str, pk: int) -> HttpRespon
 @login_required
 @xframe_options_sameorigin
 def template_preview(request: DashboardRequest, slug: str, pk: int) -> HttpResponse:
-    """GET: each variable shown as its placeholder. POST: the sample values typed beside it."""
+    """GET: the saved sample values (a variable without one shows as its placeholder). POST:
+    the sample values typed beside it."""
     account = account_for_user(request, slug, Action.PREVIEW)
     template = _template(account, pk)
     variables, problem = _variables(template)
@@ -154,7 +284,12 @@ def template_preview(request: DashboardRequest, slug: str, pk: int) -> HttpRespo
         # Nothing is drawn from values that were refused.
         preview, status = Preview(kind=template.kind, csp=preview_csp(scripts=False)), 400
     else:
-        preview, rendered_problem = _preview(request, account, template, form.inputs())
+        inputs = (
+            form.inputs()
+            if form.is_bound
+            else preview_inputs(variables, template.sample_values or {})
+        )
+        preview, rendered_problem = _preview(request, account, template, inputs)
         if rendered_problem:
             notes.append(rendered_problem)
             status = 400 if form.is_bound else status

@@ -25,6 +25,22 @@ urlpatterns: list[URLPattern] = [
     ),
     path("publish/templates/<int:pk>/", template_views.template_detail, name="template-detail"),
     path("publish/templates/<int:pk>/edit/", template_views.template_edit, name="template-edit"),
+    path("publish/templates/build/", template_views.template_build, name="template-build"),
+    path(
+        "publish/templates/build/preview/",
+        template_views.template_build_preview,
+        name="template-build-preview",
+    ),
+    path(
+        "publish/templates/<int:pk>/build/",
+        template_views.template_build,
+        name="template-build-edit",
+    ),
+    path(
+        "publish/templates/<int:pk>/samples/",
+        template_views.template_samples,
+        name="template-samples",
+    ),
     path(
         "publish/templates/<int:pk>/delete/",
         template_views.template_delete,

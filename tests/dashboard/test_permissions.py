@@ -87,6 +87,8 @@ ACCOUNT_VIEWS = {
     "template-detail": Action.VIEW,
     "template-create": Action.PUBLISH,
     "template-edit": Action.PUBLISH,
+    "template-build": Action.PUBLISH,
+    "template-build-edit": Action.PUBLISH,
     # GET and POST (sample values) both only preview: research staff may
     # (tests/publishing/test_templates.py).
     "template-preview": Action.PREVIEW,
@@ -142,8 +144,11 @@ ACCOUNT_POST_VIEWS = {
     # An unconfirmed post: the preview again (400), with why nothing was sent.
     "qualification-upload-confirm": (Action.MANAGE_QUALIFICATIONS, 400),
     "template-delete": (Action.PUBLISH, 302),
+    # An empty post saves no sample value: back to the template.
+    "template-samples": (Action.PUBLISH, 302),
     # An empty post: the preview page says what is missing (400), nothing drawn.
     "template-draft-preview": (Action.PUBLISH, 400),
+    "template-build-preview": (Action.PUBLISH, 400),
 }
 
 
@@ -268,7 +273,28 @@ def _url(name: str, account: RequesterAccount) -> str:
                 },
             )
             kwargs["pk"] = upload.pk
-    if name in ("template-detail", "template-edit", "template-delete", "template-preview"):
+    if name == "template-build-edit":
+        from publishing.models import QuestionTemplate
+        from publishing.questions import build_question_form_xml
+
+        spec = {"questions": [{"identifier": "q", "text": "${item}?", "answer": "free_text"}]}
+        template, _ = QuestionTemplate.objects.get_or_create(
+            account=account,
+            name="Matrix built",
+            defaults={
+                "kind": "questionform",
+                "content": build_question_form_xml(spec),
+                "builder_spec": spec,
+            },
+        )
+        kwargs["pk"] = template.pk
+    if name in (
+        "template-detail",
+        "template-edit",
+        "template-delete",
+        "template-preview",
+        "template-samples",
+    ):
         from publishing.models import QuestionTemplate
 
         template, _ = QuestionTemplate.objects.get_or_create(

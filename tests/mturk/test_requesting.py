@@ -249,6 +249,64 @@ def test_question_form_refuses_what_mturk_would():
         big.to_xml()
 
 
+def test_question_form_writes_free_text_constraints_and_selection_styles():
+    form = QuestionForm()
+    form.free_text(
+        "zip",
+        "Your ZIP code?",
+        min_length=5,
+        max_length=10,
+        regex="^[0-9]{5}(-[0-9]{4})?$",
+        regex_error='Five digits, like "12345".',
+        lines=1,
+    )
+    form.free_text("notes", "Anything else?", required=False)
+    form.choice("colour", "Colour?", [("r", "Red"), ("g", "Green")], style="dropdown")
+    form.choice(
+        "fruit",
+        "Fruit?",
+        [("a", "Apple"), ("b", "Banana"), ("c", "Cherry")],
+        multiple=True,
+        min_selections=2,
+        max_selections=2,
+    )
+
+    xml = form.to_xml()
+
+    assert validate_question_form(xml) == []
+    assert '<Length minLength="5" maxLength="10"/>' in xml
+    assert 'errorText="Five digits, like &quot;12345&quot;."' in xml
+    assert "<NumberOfLinesSuggestion>1</NumberOfLinesSuggestion>" in xml
+    assert "<StyleSuggestion>dropdown</StyleSuggestion>" in xml
+    assert "<MinSelectionCount>2</MinSelectionCount>" in xml
+    assert "<MaxSelectionCount>2</MaxSelectionCount>" in xml
+    # A question without constraints keeps the plain element the test editor reads back.
+    assert xml.count("<FreeTextAnswer/>") == 1
+
+
+def test_question_form_refuses_bad_constraints_identifiers_and_counts():
+    with pytest.raises(ValueError, match="minimum length is above"):
+        QuestionForm().free_text("q", "Text?", min_length=5, max_length=2)
+    with pytest.raises(ValueError, match="error text needs a regular expression"):
+        QuestionForm().free_text("q", "Text?", regex_error="No.")
+    with pytest.raises(ValueError, match="number of lines"):
+        QuestionForm().free_text("q", "Text?", lines=0)
+    with pytest.raises(ValueError, match="must be letters, digits"):
+        QuestionForm().free_text("my question", "Text?")
+    with pytest.raises(ValueError, match="choice identifier"):
+        QuestionForm().choice("q", "Pick", [("a b", "A")])
+    with pytest.raises(ValueError, match="selection counts must be"):
+        QuestionForm().choice(
+            "q", "Pick", [("a", "A"), ("b", "B")], multiple=True, min_selections=2, max_selections=1
+        )
+    with pytest.raises(ValueError, match="selection counts must be"):
+        QuestionForm().choice("q", "Pick", [("a", "A")], multiple=True, max_selections=3)
+    with pytest.raises(ValueError, match="selection counts are for"):
+        QuestionForm().choice("q", "Pick", [("a", "A")], max_selections=1)
+    with pytest.raises(ValueError, match="style is for"):
+        QuestionForm().choice("q", "Pick", [("a", "A")], style="checkbox")
+
+
 # --- With boto3, at the emulator ------------------------------------------------------------------
 
 
@@ -282,3 +340,27 @@ def test_a_hit_created_with_the_helpers_is_accepted_by_the_emulator(gateway):
         LOCALE,
         MASTERS_SANDBOX,
     ]
+
+
+def test_a_question_form_with_constraints_and_styles_is_accepted_by_the_emulator(gateway):
+    mturk = gateway.client
+    form = QuestionForm(overview="About the photo.")
+    form.free_text("age", "Age?", max_length=3, regex="^[0-9]+$", regex_error="Digits.", lines=1)
+    form.choice("colour", "Colour?", [("r", "Red"), ("g", "Green")], style="dropdown")
+    form.choice(
+        "tags", "Tags?", [("a", "A"), ("b", "B"), ("c", "C")], multiple=True, max_selections=2
+    )
+    question = form.to_xml()
+
+    response = mturk.create_hit(
+        Title="Describe a photo",
+        Description="Three questions",
+        Reward=Money("0.10").as_mturk(),
+        AssignmentDurationInSeconds=600,
+        LifetimeInSeconds=3600,
+        MaxAssignments=1,
+        Question=question,
+    )
+
+    hit = mturk.get_hit(HITId=response["HIT"]["HITId"])["HIT"]
+    assert hit["Question"] == question
