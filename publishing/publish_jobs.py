@@ -20,6 +20,7 @@ from publishing.publish import (
     advance_micro_batches,
     ensure_hit_type,
     execute_hit_request,
+    fail_open_requests,
     mirror_created_hits,
     mirror_missing_hits,
 )
@@ -58,6 +59,9 @@ def carry_out_publish(job: Job, progress: Progress) -> dict[str, Any]:
             ensure_hit_type(batch, gateway)
     except MTurkError as exc:
         PublishBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED)
+        if not exc.retryable:
+            # Refused for good: no HIT of the batch can be created; each ends failed and audited.
+            fail_open_requests(batch=batch, error=str(exc), request_id=exc.request_id or "")
         raise JobFailed(f"MTurk refused the HIT type: {exc}") from exc
     progress.note(f"HIT type {batch.hit_type_id}")
     counts = carry_out_intents(
