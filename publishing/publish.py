@@ -69,6 +69,7 @@ __all__ = [
     "mirror_missing_hits",
     "plan_batch",
     "requirements_for",
+    "review_grid_query",
     "start_publish",
 ]
 
@@ -438,6 +439,24 @@ def mirror_created_hits(
             row.inputs = inputs
             changed.append(row)
     HIT.objects.bulk_update(changed, ["inputs"], batch_size=500)
+
+
+def review_grid_query(batch: PublishBatch) -> tuple[str, int | None] | None:
+    """Where the batch's answers are reviewed: its HIT type's grid, and the review workspace's
+    batch its HITs were mirrored into (for the grid's batch filter), once a HIT is created."""
+    if not batch.hit_type_id:
+        return None
+    hit_id = (
+        HITRequest.objects.filter(batch=batch).exclude(hit_id="").values_list("hit_id", flat=True)
+    ).first()
+    if hit_id is None:
+        return None
+    mirrored = (
+        HIT.objects.filter(account=batch.account, hit_id=hit_id)
+        .values_list("hit_type__hit_type_id", "batch_id")
+        .first()
+    )
+    return (mirrored[0], mirrored[1]) if mirrored else None
 
 
 def _get_hit(gateway: MTurkGateway, hit_id: str) -> records.HIT:

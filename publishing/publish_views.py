@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import confirmations
@@ -110,6 +111,12 @@ def _render_batch(
         context["page"] = Paginator(requests.order_by("row_number", "part"), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
+        # Once HITs exist: on to their answers in the review grid (the study, this batch only).
+        target = publish.review_grid_query(batch)
+        if target is not None:
+            hit_type_id, hits_batch = target
+            url = reverse("study-detail", kwargs={"slug": account.slug, "hit_type_id": hit_type_id})
+            context["review_url"] = f"{url}?batch={hits_batch}" if hits_batch else url
     return render(
         request,
         page_or_fragment(request, "publishing/publish_batch.html", "batch-rows"),

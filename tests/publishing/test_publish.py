@@ -311,6 +311,12 @@ def test_an_admin_publishes_through_the_pages_once_whatever_the_number_of_posts(
     shown = staff_client.get(reverse("publish-batch", args=[emulator_account.slug, batch.pk]))
     assert shown.status_code == 200 and shown.context["counts"][IntentState.DONE] == 4
     assert len(shown.context["page"].object_list) == 4
+    # On to the answers: the study's review grid, filtered to this batch.
+    hits_batch = HIT.objects.get(hit_id=HITRequest.objects.get(row_number=2).hit_id).batch
+    assert hits_batch is not None and hits_batch.name == "animals-1"
+    review_url = reverse("study-detail", args=[emulator_account.slug, batch.hit_type_id])
+    assert shown.context["review_url"] == f"{review_url}?batch={hits_batch.pk}"
+    assert f'href="{review_url}?batch={hits_batch.pk}"' in shown.content.decode()
     # The HIT's page shows the inputs it was made from.
     hit = HIT.objects.get(hit_id=HITRequest.objects.get(row_number=2).hit_id)
     hit_page = staff_client.get(reverse("hit-detail", args=[emulator_account.slug, hit.hit_id]))
