@@ -22,17 +22,19 @@ __all__ = ["browser"]  # the fixture, shared with the review flow's browser test
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # The tutorial's age guesser: a photo (its URL) of a person (their id); the worker guesses the age.
-TEMPLATE = (
-    "<!DOCTYPE html><html><body><form name='mturk_form' method='post' "
-    "action='https://www.mturk.com/mturk/externalSubmit'>"
-    "<input type='hidden' name='assignmentId' value=''>"
-    "<h2>Guess the age of person ${person_id}</h2>"
-    "<p>Photo: <a href='${image_url}' target='_blank' rel='noopener'>${image_url}</a></p>"
-    "<label><input type='radio' name='age' value='under 30'>Under 30</label>"
-    "<label><input type='radio' name='age' value='30 to 50'>30 to 50</label>"
-    "<label><input type='radio' name='age' value='over 50'>Over 50</label>"
-    "<input type='submit'></form></body></html>"
-)
+TEMPLATE = """<!DOCTYPE html>
+<html><body>
+<form name="mturk_form" method="post" action="https://www.mturk.com/mturk/externalSubmit">
+  <input type="hidden" name="assignmentId" value="">
+  <h2>Guess the age of person ${person_id}</h2>
+  <p>Photo: <a href="${image_url}" target="_blank" rel="noopener">${image_url}</a></p>
+  <label><input type="radio" name="age" value="under 30">Under 30</label>
+  <label><input type="radio" name="age" value="30 to 50">30 to 50</label>
+  <label><input type="radio" name="age" value="over 50">Over 50</label>
+  <input type="submit">
+</form>
+</body></html>
+"""
 PEOPLE = [
     ("P-101", "https://photos.example.org/101.jpg"),
     ("P-102", "https://photos.example.org/102.jpg"),
@@ -88,6 +90,13 @@ def test_the_tutorial_template_inputs_batch_review_and_approve(
         page.click("#save-template")
         expect(page.locator("main h1")).to_have_text("Question template: Age guesser")
         expect(page.locator("#template-variables code")).to_have_text(["person_id", "image_url"])
+        # The preview with one row's values, as a worker would see that HIT.
+        page.fill("#sample-form input[name$=person_id]", PEOPLE[0][0])
+        page.fill("#sample-form input[name$=image_url]", PEOPLE[0][1])
+        page.click("#preview-samples")
+        preview = page.frame_locator("#template-preview").frame_locator("iframe.question-frame")
+        expect(preview.locator("h2")).to_have_text(f"Guess the age of person {PEOPLE[0][0]}")
+        expect(preview.locator("a")).to_have_text(PEOPLE[0][1])
         page.screenshot(path=str(ARTIFACTS / "publish-template.png"), full_page=True)
 
         # 2. The batch: the settings and the CSV of inputs, checked before anything is sent.
