@@ -15,6 +15,7 @@ from celery.contrib.testing.worker import start_worker
 
 from dashboard.celery import app
 from publishing.models import HITRequest, PublishBatch
+from tests.hits.test_decisions import balance
 from tests.hits.test_review_browser import ARTIFACTS, _log_in, browser, expect
 
 __all__ = ["browser"]  # the fixture, shared with the review flow's browser tests
@@ -71,6 +72,7 @@ def test_the_tutorial_template_inputs_batch_review_and_approve(
 ):
     page = browser
     control = fresh_emulator.control
+    before = balance(control)
     account_url = f"{live_server.url}/a/{emulator_account.slug}/"
     inputs = tmp_path / "mturk_upload.csv"
     inputs.write_text("person_id,image_url\n" + "".join(f"{pid},{url}\n" for pid, url in PEOPLE))
@@ -177,9 +179,11 @@ def test_the_tutorial_template_inputs_batch_review_and_approve(
         page.goto(batch_url)
         page.click("#review-answers")
         expect(rows.locator(".status-approved")).to_have_count(6)
+        # What the batch cost, as the grid counts it, is what the estimate said.
+        expect(page.locator("main")).to_contain_text(f"spent so far ${EXPECTED_TOTAL:.2f}")
         page.screenshot(path=str(ARTIFACTS / "publish-approved.png"), full_page=True)
 
     # MTurk's truth: the six assignments approved, and paid what the estimate said.
     truth = [a for a in control.truth("assignments")["assignments"] if a["HITId"] in hit_ids]
     assert sorted(a["AssignmentStatus"] for a in truth) == ["Approved"] * 6
-    assert Decimal(batch.estimate["total"]) == EXPECTED_TOTAL
+    assert Decimal(batch.estimate["total"]) == before - balance(control) == EXPECTED_TOTAL
