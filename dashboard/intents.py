@@ -139,6 +139,23 @@ def _audit(
     )
 
 
+def fail(
+    intent: IntentT, *, error: str, request_id: str = "", **extra_parameters: object
+) -> IntentT:
+    """End a claimed intent as failed for good, with a failed audit event: every permanent failure
+    is in the audit log, whether the intent's own call failed or a step before it (e.g. the HIT
+    type a HIT needs). `extra_parameters` say where it failed."""
+    finish(
+        intent,
+        state=IntentState.FAILED,
+        error=error[:2000],
+        mturk_request_id=request_id,
+        finished_at=timezone.now(),
+    )
+    _audit(intent, AuditOutcome.FAILED, error=error, request_id=request_id, **extra_parameters)
+    return intent
+
+
 def audited_call(
     intent: IntentT,
     call: Callable[[], ResultT],
@@ -164,15 +181,7 @@ def audited_call(
                 mturk_request_id=request_id,
                 finished_at=None,
             )
-        finish(
-            intent,
-            state=IntentState.FAILED,
-            error=str(exc)[:2000],
-            mturk_request_id=request_id,
-            finished_at=timezone.now(),
-        )
-        _audit(intent, AuditOutcome.FAILED, error=str(exc), request_id=request_id)
-        return intent
+        return fail(intent, error=str(exc), request_id=request_id)
     request_id = result.request_id or ""
     with transaction.atomic():
         if on_success is not None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from hits.enums import AssignmentStatus, DecisionAction
+from hits.file_uploads import is_uploaded_file
 from hits.models import Assignment, Decision
 from hits.templatetags.review_tags import duration, join_list
 from mturk.review_policies import assignment_outcome
@@ -114,6 +115,17 @@ def _decision_cell(
     return "".join(parts)
 
 
+def _download_form(action: str, *, question: str, csrf_token: str) -> str:
+    # Kept in step with templates/hits/includes/file_download.html: a POST, so the short-lived
+    # URL is asked of MTurk when the button is clicked (hits.file_views).
+    return (
+        f'<form method="post" action="{action}" class="inline-form file-download">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}">'
+        f'<input type="hidden" name="question" value="{escape(question)}">'
+        '<button type="submit" class="button small">Download</button></form>'
+    )
+
+
 def _text(value: str) -> str:
     # Ids from MTurk are letters and digits: nothing to escape, and 500 rows hold 2,000 of them.
     return value if value.isalnum() else escape(value)
@@ -174,13 +186,15 @@ def render_grid_rows(
     badges: Mapping[str, str] | None = None,
     bonus_link: tuple[str, str] | None = None,
     policy_column: bool = False,
+    can_download: bool = False,
 ) -> SafeString:
     """The `<tr>`s of the grid: selection box, worker, HIT (with its input parameters), one cell
     per chosen answer column, submit time, work time and the decision cell. The worker's id links
     to their page (`worker_base` + id + "/"), and a "rows" link beside it filters the grid to them
     (`worker_link` + id). With `bonus_link` (the bonus page's URL split around the assignment
     id), each row offers "Bonus…". With `policy_column`, a cell after the answers shows the review
-    policies' scores and actions for the assignment."""
+    policies' scores and actions for the assignment. With `can_download`, a worker's uploaded file
+    (FileUploadAnswer) is offered as a download in its cell."""
     hit_base, assignment_base, csrf_token, worker_link, worker_base = (
         escape(hit_base),
         escape(assignment_base),
@@ -219,6 +233,10 @@ def render_grid_rows(
         for column in columns:
             value = answers.get(column)
             shown = MUTED_DASH if value is None else escape(join_list(value))
+            if can_download and is_uploaded_file(value):
+                shown += _download_form(
+                    f"{assignment_base}{aid}/file/", question=column, csrf_token=csrf_token
+                )
             cells.append(f'<td class="answer">{shown}</td>')
         if policy_column:
             cells.append(f'<td class="review-policy">{_policy_cell(row)}</td>')

@@ -26,6 +26,7 @@ from dashboard.models import RequesterAccount
 from hits import charts
 from hits.agreement import FieldAgreement, agreement, disagrees, field_names
 from hits.enums import AssignmentStatus
+from hits.file_uploads import is_uploaded_file
 from hits.models import HIT, Assignment, Batch, GridPreference, HITType
 from mturk.fees import assignment_cost, bonus_cost
 from workers.models import BonusPayment
@@ -339,9 +340,12 @@ def save_grid_columns(user: Any, hit_type: HITType, columns: list[str]) -> None:
 class SideBySide:
     assignments: list[Assignment]
     fields: list[str]
-    rows: list[
-        tuple[str, FieldAgreement, list[tuple[Any, bool]]]
-    ]  # field, agreement, [(value, disagrees)]
+    # field, agreement, [(value, disagrees, the assignment id when the value is an uploaded file)]
+    rows: list[tuple[str, FieldAgreement, list[tuple[Any, bool, str]]]]
+
+    @property
+    def has_uploads(self) -> bool:
+        return any(upload for _name, _fa, cells in self.rows for _v, _d, upload in cells)
 
 
 def side_by_side(hit: HIT) -> SideBySide:
@@ -356,7 +360,9 @@ def side_by_side(hit: HIT) -> SideBySide:
         for a in assignments:
             value = a.answers.get(name)
             differs = name in disagrees(a.answers, {name: fa}) if value is not None else False
-            cells.append((value, differs))
+            # A worker's uploaded file is offered as a download in its cell.
+            upload = a.assignment_id if is_uploaded_file(value) else ""
+            cells.append((value, differs, upload))
         rows.append((name, fa, cells))
     return SideBySide(assignments, fields, rows)
 

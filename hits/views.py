@@ -27,7 +27,7 @@ from dashboard.htmx import page_or_fragment, vary_on_htmx
 from dashboard.http import DashboardRequest
 from dashboard.models import Job, RequesterAccount
 from dashboard.permissions import account_for_user
-from hits import file_uploads, queries, results_export, review, services, upload_plan
+from hits import queries, results_export, review, services, upload_plan
 from hits.enums import DecisionAction, DecisionState
 from hits.forms import (
     BatchFilterForm,
@@ -168,6 +168,7 @@ def study_detail(request: DashboardRequest, slug: str, hit_type_id: str) -> Http
             if Action.PAY_BONUSES in request.account_actions
             else None,
             policy_column=analysis.has_review_policies,
+            can_download=Action.EXPORT in request.account_actions,
         ),
         "can_block": Action.MANAGE_WORKERS in request.account_actions,
     }
@@ -252,14 +253,8 @@ def hit_detail(request: DashboardRequest, slug: str, hit_id: str) -> HttpRespons
         "reasons": account.rejection_reasons.all(),
         "can_review": Action.REVIEW in request.account_actions,
         "can_preview": Action.PREVIEW in request.account_actions,
-        # Workers' uploaded files (FileUploadAnswer), each offered as a download.
-        "uploads": [
-            (a, questions)
-            for a in sbs.assignments
-            if (questions := file_uploads.uploaded_questions(a))
-        ]
-        if Action.EXPORT in request.account_actions
-        else [],
+        # Workers' uploaded files (FileUploadAnswer) are offered as downloads in their cells.
+        "can_download": Action.EXPORT in request.account_actions,
     }
     return render(request, "hits/hit_detail.html", context)
 

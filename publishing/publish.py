@@ -30,10 +30,9 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from dashboard.enums import IntentState, JobKind, JobState
-from dashboard.intents import audited_call, claim, finish, send_after_commit
+from dashboard.intents import audited_call, claim, fail, finish, send_after_commit
 from dashboard.jobs import start_job
 from dashboard.models import Job, RequesterAccount, SyncState
 from dashboard.mturk_access import account_gateway
@@ -66,6 +65,7 @@ __all__ = [
     "create_draft",
     "ensure_hit_type",
     "execute_hit_request",
+    "fail_open_requests",
     "mirror_created_hits",
     "mirror_missing_hits",
     "notification_choice",
@@ -74,6 +74,7 @@ __all__ = [
     "policy_problems",
     "question_inputs",
     "requirements_for",
+    "review_grid_query",
     "start_publish",
 ]
 
@@ -575,6 +576,24 @@ def mirror_created_hits(
     HIT.objects.bulk_update(changed, ["inputs", "review_policy_results"], batch_size=500)
 
 
+def review_grid_query(batch: PublishBatch) -> tuple[str, int | None] | None:
+    """Where the batch's answers are reviewed: its HIT type's grid, and the review workspace's
+    batch its HITs were mirrored into (for the grid's batch filter), once a HIT is created."""
+    if not batch.hit_type_id:
+        return None
+    hit_id = (
+        HITRequest.objects.filter(batch=batch).exclude(hit_id="").values_list("hit_id", flat=True)
+    ).first()
+    if hit_id is None:
+        return None
+    mirrored = (
+        HIT.objects.filter(account=batch.account, hit_id=hit_id)
+        .values_list("hit_type__hit_type_id", "batch_id")
+        .first()
+    )
+    return (mirrored[0], mirrored[1]) if mirrored else None
+
+
 def _get_hit(gateway: MTurkGateway, hit_id: str) -> records.HIT:
     return _retrying(lambda: gateway.get_hit(hit_id=hit_id))
 
@@ -640,14 +659,14 @@ def execute_hit_request(
     except MTurkError as exc:
         if exc.retryable:
             return finish(request, state=IntentState.PENDING, error=str(exc)[:2000])
-        return finish(
-            request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-    except (QuestionProblem, review_policies.PolicyProblem, PublishRefused) as exc:
-        # Checked by the dry run: only a template module or the account changed since gets here.
-        return finish(
-            request, state=IntentState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        # Failed before CreateHIT (the HIT type refused): audited like a refused CreateHIT.
+        return fail(request, error=str(exc), request_id=exc.request_id or "", stage="hit_type")
+    except (QuestionProblem, review_policies.PolicyProblem) as exc:
+        # Checked by the dry run: only a template module changed since would get here.
+        return fail(request, error=str(exc), stage="question")
+    except PublishRefused as exc:
+        # The account's queue or topic went away after the confirmation.
+        return fail(request, error=str(exc), stage="notifications")
     annotation = annotation_for(batch.label, item=request.row_number, part=request.part)
 
     def create() -> _Created:
@@ -675,6 +694,23 @@ def execute_hit_request(
             request.created_hit = hit  # type: ignore[attr-defined]
 
     return audited_call(request, create, on_success=record)
+
+
+def fail_open_requests(*, batch: PublishBatch, error: str, request_id: str = "") -> int:
+    """End every open HITRequest of the batch as failed, each with its failed audit event (as a
+    refused CreateHIT would have): its HIT type was refused for good, so none of them can ever be
+    created, and leaving them open would only have them sent again. Returns how many it ended."""
+    ended = 0
+    for pk in HITRequest.objects.filter(batch=batch, state__in=IntentState.open()).values_list(
+        "pk", flat=True
+    ):
+        # reclaim_sending: the caller holds the batch's job, so a `sending` row is one its dead
+        # predecessor left.
+        request = claim(HITRequest, pk, reclaim_sending=True, select_related=["batch"])
+        if request is not None:
+            fail(request, error=error, request_id=request_id, stage="hit_type")
+            ended += 1
+    return ended
 
 
 def _item_finished_at_mturk(gateway: MTurkGateway, hit_id: str) -> bool:

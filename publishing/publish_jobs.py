@@ -21,6 +21,7 @@ from publishing.publish import (
     advance_micro_batches,
     ensure_hit_type,
     execute_hit_request,
+    fail_open_requests,
     mirror_created_hits,
     mirror_missing_hits,
 )
@@ -60,10 +61,14 @@ def carry_out_publish(job: Job, progress: Progress) -> dict[str, Any]:
     except MTurkError as exc:
         PublishBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED)
         what = "HIT type" if not batch.hit_type_id else "HIT type's notification settings"
+        if not exc.retryable:
+            # Refused for good: no HIT of the batch can be created; each ends failed and audited.
+            fail_open_requests(batch=batch, error=str(exc), request_id=exc.request_id or "")
         raise JobFailed(f"MTurk refused the {what}: {exc}") from exc
     except PublishRefused as exc:
         # The account's queue or topic went away after the confirmation: nothing is created.
         PublishBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED)
+        fail_open_requests(batch=batch, error=str(exc))
         raise JobFailed(str(exc)) from exc
     progress.note(f"HIT type {batch.hit_type_id}")
     counts = carry_out_intents(

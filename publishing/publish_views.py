@@ -224,6 +224,12 @@ def _render_batch(
         context["page"] = Paginator(requests.order_by("row_number", "part"), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
+        # Once HITs exist: on to their answers in the review grid (the study, this batch only).
+        target = publish.review_grid_query(batch)
+        if target is not None:
+            hit_type_id, hits_batch = target
+            url = reverse("study-detail", kwargs={"slug": account.slug, "hit_type_id": hit_type_id})
+            context["review_url"] = f"{url}?batch={hits_batch}" if hits_batch else url
     return render(
         request,
         page_or_fragment(request, "publishing/publish_batch.html", "batch-rows"),

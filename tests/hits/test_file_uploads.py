@@ -4,6 +4,7 @@ when it is MTurk's file store (or, for an emulator account, the emulator itself)
 
 from __future__ import annotations
 
+import re
 import urllib.request
 
 import pytest
@@ -130,3 +131,33 @@ def test_downloads_need_the_export_permission_and_membership(
 ):
     assert _download(anonymous_client, emulator_account, uploaded).status_code == 302  # to login
     assert _download(other_staff_client, emulator_account, uploaded).status_code == 404
+
+
+def test_the_review_grid_and_the_side_by_side_offer_the_file_in_its_answer_cell(
+    emulator_account, uploaded, staff_client
+):
+    action = reverse(
+        "assignment-file-download", args=[emulator_account.slug, uploaded.assignment_id]
+    )
+    grid = staff_client.get(
+        reverse("study-detail", args=[emulator_account.slug, uploaded.hit_type.hit_type_id])
+    )
+    hit_page = staff_client.get(
+        reverse("hit-detail", args=[emulator_account.slug, uploaded.hit.hit_id])
+    )
+    for page in (grid, hit_page):
+        assert page.status_code == 200
+        cells = re.findall(r'<td class="answer[^"]*">(.*?)</td>', page.content.decode(), re.S)
+        with_file = [cell for cell in cells if "desk-photo-key-0001" in cell]
+        assert len(with_file) == 1
+        # The cell's own form: a POST to the download view (the URL is asked for on click).
+        assert f'action="{action}"' in with_file[0] and 'method="post"' in with_file[0]
+        assert '<input type="hidden" name="question" value="photo">' in with_file[0]
+        assert "csrfmiddlewaretoken" in with_file[0]
+        # The free-text answer gets no download.
+        (note,) = [cell for cell in cells if cell.strip().startswith("tidy")]
+        assert "<form" not in note
+
+    # What the grid's button posts downloads the file.
+    response = _download(staff_client, emulator_account, uploaded)
+    assert response.status_code == 302 and "/_emulator/files/" in response["Location"]

@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard import intent_jobs, intents
-from dashboard.enums import IntentState, JobState
+from dashboard.enums import AuditOutcome, IntentState, JobState
 from dashboard.intent_jobs import carry_out_intents
 from dashboard.jobs import Progress, requeue_stale_jobs, run_job
-from dashboard.models import Job
+from dashboard.models import AuditEvent, Job
 from dashboard.mturk_access import account_gateway
 from hits.models import HIT
 from mirror.sync import run_sync
@@ -311,6 +311,12 @@ def test_an_admin_publishes_through_the_pages_once_whatever_the_number_of_posts(
     shown = staff_client.get(reverse("publish-batch", args=[emulator_account.slug, batch.pk]))
     assert shown.status_code == 200 and shown.context["counts"][IntentState.DONE] == 4
     assert len(shown.context["page"].object_list) == 4
+    # On to the answers: the study's review grid, filtered to this batch.
+    hits_batch = HIT.objects.get(hit_id=HITRequest.objects.get(row_number=2).hit_id).batch
+    assert hits_batch is not None and hits_batch.name == "animals-1"
+    review_url = reverse("study-detail", args=[emulator_account.slug, batch.hit_type_id])
+    assert shown.context["review_url"] == f"{review_url}?batch={hits_batch.pk}"
+    assert f'href="{review_url}?batch={hits_batch.pk}"' in shown.content.decode()
     # The HIT's page shows the inputs it was made from.
     hit = HIT.objects.get(hit_id=HITRequest.objects.get(row_number=2).hit_id)
     hit_page = staff_client.get(reverse("hit-detail", args=[emulator_account.slug, hit.hit_id]))
@@ -388,3 +394,66 @@ def test_the_batch_page_answers_htmx_polls_with_its_rows_only(
     assert response.status_code == 200
     assert content.lstrip().startswith('<section id="batch-rows"')
     assert "<html" not in content and 'hx-trigger="every 2s"' in content  # the job is running
+
+
+def test_a_hit_type_mturk_refuses_fails_each_hit_for_good_with_an_audit_event(
+    emulator_account, fresh_emulator, eager_celery, admin_user
+):
+    # A requirement on a qualification type MTurk does not know (disposed since it was picked):
+    # the dry run cannot tell, CreateHITType refuses it, and no HIT can be created.
+    missing = {"QualificationTypeId": "3NOSUCHTYPE0000000000000000000", "Comparator": "Exists"}
+    batch, job = _started(emulator_account, animal_rows(2), user=admin_user, requirements=[missing])
+
+    assert run_job(job_id=job.pk) == JobState.FAILED
+
+    requests = list(HITRequest.objects.filter(batch=batch).order_by("row_number"))
+    assert [r.state for r in requests] == [IntentState.FAILED, IntentState.FAILED]
+    assert all("does not exist" in r.error and r.finished_at for r in requests)
+    events = list(AuditEvent.objects.filter(action="hit.create").order_by("pk"))
+    assert len(events) == 2
+    for event, request in zip(events, requests, strict=True):
+        assert event.outcome == AuditOutcome.FAILED
+        assert event.actor == admin_user and event.account == emulator_account
+        assert event.target_ids == {"batch": batch.label}
+        assert event.parameters["row"] == request.row_number
+        assert event.parameters["stage"] == "hit_type"
+        assert "does not exist" in event.error
+    assert fresh_emulator.control.truth("hits")["hits"] == []
+
+
+def test_a_question_that_no_longer_renders_fails_with_an_audit_event(
+    emulator_account, fresh_emulator, eager_celery, admin_user
+):
+    batch, job = _started(emulator_account, animal_rows(1), user=admin_user)
+    # The snapshot changed after the dry run (only a changed template module could do this).
+    PublishBatch.objects.filter(pk=batch.pk).update(template_content="<p>${not_an_input}</p>")
+
+    run_job(job_id=job.pk)
+
+    request = HITRequest.objects.get(batch=batch)
+    assert request.state == IntentState.FAILED and "not_an_input" in request.error
+    event = AuditEvent.objects.get(action="hit.create")
+    assert event.outcome == AuditOutcome.FAILED and event.parameters["stage"] == "question"
+    assert "not_an_input" in event.error
+    assert fresh_emulator.control.truth("hits")["hits"] == []
+
+
+def test_a_single_hit_request_whose_hit_type_is_refused_fails_with_an_audit_event(
+    emulator_account, fresh_emulator, admin_user
+):
+    # The path of a row sent on its own (e.g. requeued by the janitor), not by the batch's job.
+    missing = {"QualificationTypeId": "3NOSUCHTYPE0000000000000000000", "Comparator": "Exists"}
+    batch, _job = _started(
+        emulator_account, animal_rows(1), user=admin_user, requirements=[missing]
+    )
+    request = HITRequest.objects.get(batch=batch)
+
+    with account_gateway(emulator_account) as gateway:
+        ended = publish.execute_hit_request(request_id=request.pk, gateway=gateway)
+
+    assert ended is not None and ended.state == IntentState.FAILED
+    request.refresh_from_db()
+    assert request.state == IntentState.FAILED and "does not exist" in request.error
+    event = AuditEvent.objects.get(action="hit.create")
+    assert event.outcome == AuditOutcome.FAILED and event.parameters["stage"] == "hit_type"
+    assert event.mturk_request_id == request.mturk_request_id != ""
