@@ -37,9 +37,10 @@ per second over its steady window: from the first poll that shows an ApproveAssi
 call (the burst the limiter allows after idling is spent by then) to the last poll before its last
 one (the account is busy throughout). rate_ratio = that / --rate; the target is 0.9-1.1.
 wall seconds = from the commit to the last job's finish or sync's record (database timestamps);
-speed_up = one worker's wall time / three workers'. With --concurrency 2, one worker serves two
-accounts at a time and three serve all three, so the ideal speed-up is bounded by the accounts'
-limits, not by the worker count. duplicates: approvals MTurk made more than once (ApproveCount > 1)
+speed_up = one worker's wall time / three workers'. Each account's work is paced by its own
+limit, so more workers help only while accounts wait for a worker slot: with --concurrency 2 one
+worker serves two accounts at a time and three serve all three, and speed_up_allowed (accounts
+served at once with three workers / with one, here 3 / 2) is what the limits allow. duplicates: approvals MTurk made more than once (ApproveCount > 1)
 plus ledger rows it paid more than once; missing: ledger rows it did not pay; not_approved: decided
 assignments it did not approve (totals over both runs; per run in workers_runs). Progress goes to
 stderr; one JSON line of figures is printed last on stdout.
@@ -119,19 +120,21 @@ class Service:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        """SIGTERM (a warm shutdown), then SIGKILL to its whole process group."""
-        if self.alive():
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
+        """SIGTERM (a warm shutdown), then SIGKILL to its whole process group (also when a
+        second Ctrl-C interrupts the wait)."""
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # pool children left behind, if any
-        except (ProcessLookupError, PermissionError):
+            if self.alive():
+                self.process.terminate()
+                self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
             pass
-        self.process.wait(timeout=10)
-        self._log.close()
+        finally:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)  # pool children left, if any
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.process.wait(timeout=10)
+            self._log.close()
 
     def log_tail(self, lines: int = 30) -> str:
         text = self.log_path.read_text(errors="replace").splitlines()
@@ -219,12 +222,15 @@ def start_workers(count: int, concurrency: int, tmpdir: str, stack: ExitStack) -
 
 
 def stop_emulator(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
     try:
+        server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=10)
+        pass
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
 
 
 # --- one run -------------------------------------------------------------------------------------
@@ -485,7 +491,7 @@ def throwaway_database(tmpdir: str) -> Iterator[str]:
 
 
 def drop_queue() -> None:
-    """Remove the private queue's keys from Redis (the beat's last messages, if unconsumed)."""
+    """Remove the private queue from Redis: its keys and the messages held unacknowledged."""
     import redis
     from django.conf import settings
 
@@ -494,6 +500,16 @@ def drop_queue() -> None:
     keys = list(client.scan_iter(match=f"*{queue}*"))
     if keys:
         client.delete(*keys)
+    # Messages a stopped worker held unacknowledged (kombu's shared "unacked" hash, entries
+    # [message, exchange, routing key]): left there, a later worker would restore them.
+    for tag, entry in client.hscan_iter("unacked"):
+        try:
+            routing_key = json.loads(entry)[2]
+        except (ValueError, IndexError, TypeError):
+            continue
+        if routing_key == queue:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
     client.close()
 
 
@@ -566,6 +582,10 @@ def main() -> int:
         "one_worker_seconds": one["seconds"],
         "three_workers_seconds": three["seconds"],
         "speed_up": round(one["seconds"] / three["seconds"], 2) if three["seconds"] else None,
+        # What the limits allow: accounts served at once (one per worker slot), each at its rate.
+        "speed_up_allowed": round(
+            min(args.accounts, 3 * args.concurrency) / min(args.accounts, args.concurrency), 2
+        ),
         "per_account_rate_ratio": ratios,
         "one_worker_per_account_rate_ratio": {
             s: a["rate_ratio"] for s, a in one["per_account"].items()
