@@ -36,6 +36,8 @@ rate is all its calls (syncs, approvals, bonuses, the beat's syncs: everything i
 per second over its steady window: from the first poll that shows an ApproveAssignment or SendBonus
 call (the burst the limiter allows after idling is spent by then) to the last poll before its last
 one (the account is busy throughout). rate_ratio = that / --rate; the target is 0.9-1.1.
+jobs_overlap_seconds: how long an account's two jobs ran at once, in two processes, held to one
+rate by the limiter they share in Redis (with one limiter per process they would go twice as fast).
 wall seconds = from the commit to the last job's finish or sync's record (database timestamps);
 speed_up = one worker's wall time / three workers'. Each account's work is paced by its own
 limit, so more workers help only while accounts wait for a worker slot: with --concurrency 2 one
@@ -439,23 +441,24 @@ def run_scenario(workers: int, args, tmpdir: str) -> dict[str, Any]:
             time.sleep(max(0.0, args.poll - (time.monotonic() - now)))
         wall = (max(stamps) - enqueued_at).total_seconds()
         log(f"all done in {wall:.1f} s: {progress}")
-        states = dict(
-            Job.objects.filter(
-                pk__in=[e[k] for e in accounts for k in ("decide_job", "bonus_job")]
-            ).values_list("pk", "state")
-        )
+        jobs = Job.objects.in_bulk([e[k] for e in accounts for k in ("decide_job", "bonus_job")])
         per_account = {}
         for entry in accounts:
             slug = entry["account"].slug
             rate = steady_rate(samples[slug], baselines[slug])
             cps = rate["calls_per_second"]
+            decide, bonus = jobs[entry["decide_job"]], jobs[entry["bonus_job"]]
+            # Two jobs of one account running at once run in two processes (pool children),
+            # sharing the account's limiter through Redis.
+            overlap = min(decide.finished_at, bonus.finished_at) - max(
+                decide.started_at, bonus.started_at
+            )
             per_account[slug] = {
                 **rate,
                 "calls_per_second": round(cps, 2) if cps is not None else None,
                 "rate_ratio": round(cps / args.rate, 3) if cps is not None else None,
-                "jobs_succeeded": all(
-                    states[entry[k]] == JobState.SUCCEEDED for k in ("decide_job", "bonus_job")
-                ),
+                "jobs_overlap_seconds": round(max(overlap.total_seconds(), 0.0), 1),
+                "jobs_succeeded": all(j.state == JobState.SUCCEEDED for j in (decide, bonus)),
                 **judge(entry),
             }
         total_calls = sum(a["calls"] for a in per_account.values())
@@ -589,6 +592,9 @@ def main() -> int:
         "per_account_rate_ratio": ratios,
         "one_worker_per_account_rate_ratio": {
             s: a["rate_ratio"] for s, a in one["per_account"].items()
+        },
+        "jobs_overlap_seconds": {
+            s: a["jobs_overlap_seconds"] for s, a in three["per_account"].items()
         },
         "max_rate_deviation": (
             round(max(deviations), 3) if len(deviations) == len(ratios) else None
