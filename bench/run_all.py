@@ -59,6 +59,10 @@ def equals(expected: Any) -> Callable[[Any, dict[str, Any]], bool]:
     return lambda value, _figures: value == expected
 
 
+def reported(value: Any, _figures: dict[str, Any]) -> bool:
+    return value is not None
+
+
 def equals_figure(other: str) -> Callable[[Any, dict[str, Any]], bool]:
     return lambda value, figures: value is not None and value == figures.get(other)
 
@@ -144,6 +148,23 @@ BENCHES: tuple[Bench, ...] = (
             RATE,
             NO_DUPLICATES,
             Check("hits_created", "= hits_requested", equals_figure("hits_requested")),
+        ),
+    ),
+    Bench(
+        "scaleout",
+        "bench/scaleout.py",
+        (),
+        (
+            NO_DUPLICATES,
+            Check("missing", "0", equals(0)),
+            Check("not_approved", "0", equals(0)),
+            Check(
+                "max_rate_deviation", "≤ 0.1 (each account within 10% of its limit)", at_most(0.1)
+            ),
+            Check("one_worker_seconds"),
+            Check("three_workers_seconds"),
+            Check("speed_up", "reported (the limits allow speed_up_allowed)", reported),
+            Check("speed_up_allowed"),
         ),
     ),
     Bench(

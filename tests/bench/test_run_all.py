@@ -61,3 +61,20 @@ def test_every_benchmark_script_exists():
 
     for bench in BENCHES:
         assert (ROOT / bench.script).is_file(), bench.script
+
+
+def test_the_scale_out_run_fails_on_a_rate_off_by_more_than_ten_percent_or_a_duplicate():
+    figures = {
+        "duplicates": 0,
+        "missing": 0,
+        "not_approved": 0,
+        "max_rate_deviation": 0.1,
+        "one_worker_seconds": 90.0,
+        "three_workers_seconds": 61.0,
+        "speed_up": 1.48,
+        "speed_up_allowed": 1.5,
+    }
+    assert not any(row.failed for row in evaluate(bench_named("scaleout"), figures))
+    worse = {**figures, "max_rate_deviation": 0.12, "duplicates": 1, "speed_up": None}
+    failed = {row.figure for row in evaluate(bench_named("scaleout"), worse) if row.failed}
+    assert failed == {"max_rate_deviation", "duplicates", "speed_up"}
