@@ -273,15 +273,11 @@ def sqs_phase(account, base_url: str, args) -> dict:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
             log("profile of the consumer (cumulative):\n" + out.getvalue())
-        left = int(
-            client.get_queue_attributes(
-                QueueUrl=queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                ],
-            )["Attributes"]["ApproximateNumberOfMessages"]
-        )
+        attributes = client.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        left = sum(int(value) for value in attributes.values())
         calls = api_calls(base_url) - calls_before
 
     recorded = event_rows(account, "sqs")
@@ -303,7 +299,8 @@ def sqs_phase(account, base_url: str, args) -> dict:
         "sqs_event_errors": recorded["errors"],
         "sqs_left_in_queue": left,
         "sqs_api_calls": dict(calls),
-        "sqs_lost": len(sent_ids - recorded["doc_ids"]),
+        # A document not recorded is lost only once the queue is empty (it may still be queued).
+        "sqs_lost": len(sent_ids - recorded["doc_ids"]) if not left else None,
         "sqs_applied_twice": max(recorded["attempted_twice"], get_hit - applied_docs, 0),
     }
 
@@ -708,7 +705,7 @@ def main() -> int:
             figures.update(sqs_phase(account, base_url, args))
         if not args.skip_webhook:
             figures.update(webhook_phase(account, base_url, args, tmpdir))
-    figures["lost"] = figures.get("sqs_lost", 0) + figures.get("webhook_lost", 0)
+    figures["lost"] = (figures.get("sqs_lost") or 0) + figures.get("webhook_lost", 0)
     figures["applied_twice"] = figures.get("sqs_applied_twice", 0) + figures.get(
         "webhook_applied_twice", 0
     )
