@@ -32,11 +32,18 @@ throw-away database and the Redis (or filesystem) broker. The account trusts a f
 of emulator.sns_signing.Signer, the emulator's signer; every request is a Notification envelope as
 the emulator's SNS sends it, signed (SignatureVersion 2) before the run so the generator does not
 compete for the CPU while it runs; --duplicates of them are posted a second time later (SNS retries
-reuse the MessageId), and must be answered "duplicate". The generator is open-loop (asyncio, one
+reuse the MessageId): each MessageId must be answered "recorded" once and "duplicate" otherwise
+(webhook_wrong_answers counts those that are not). The generator is open-loop (asyncio, one
 connection per request, as gunicorn's sync workers close each one): request i is due at
 i / --rate seconds whatever the answers, and its latency counts from that due time, so a slow
-server is not hidden by a waiting client. After the load, gunicorn stops and a Celery worker
-(production settings) applies the events the webhook queued; the bench waits until all are applied.
+server is not hidden by a waiting client. After the load, gunicorn stops; on Redis the queued
+mirror.apply_event tasks are read from the broker (one per recorded event, none twice); then a
+Celery worker (production settings) applies them, the bench waiting up to --apply-timeout.
+
+Where the SQS time goes: sqs_time_split_seconds splits it into the calls to moto's server (receive,
+including each round's last, empty long poll of 1 s, and the batched deletes), the MTurk calls as
+the gateway recorded them (MTurkCallStats) and SQL execution; --profile logs a cProfile of the
+consumer.
 
 lost: documents sent (SQS) or answered 200 (webhook) with no row recorded. applied_twice: rows with
 more than one apply attempt, or (a check independent of our bookkeeping) more GetHIT calls counted
@@ -77,7 +84,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench._common import log  # noqa: E402
+from bench._common import QueryCounter, log  # noqa: E402
 from bench.sync import (  # noqa: E402
     api_calls,
     emulator_and_database,
@@ -137,7 +144,7 @@ def event_documents(account, n: int, seed: int) -> list[dict]:
 
 
 def with_duplicates(items: list, fraction: float, seed: int) -> tuple[list, int]:
-    """The items, then `fraction` of them again, each copy placed after its original."""
+    """The items with `fraction` of them once more, each copy somewhere after its original."""
     rng = random.Random(seed)
     copies = rng.sample(range(len(items)), round(len(items) * fraction))
     out = list(items)
@@ -220,9 +227,74 @@ def send_to_queue(client, queue_url: str, bodies: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def sqs_phase(account, base_url: str, args) -> dict:
+@contextmanager
+def timed_queue_calls() -> Iterator[dict[str, float]]:
+    """Time spent in SqsQueue.receive and .delete_batch (calls to moto's server), counted by
+    wrapping the two methods for the duration of the block."""
+    from mturk.sqs import SqsQueue
+
+    spent: dict[str, float] = {}
+    originals = {name: getattr(SqsQueue, name) for name in ("receive", "delete_batch")}
+
+    def timed(name, original):
+        def wrapper(self, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+                spent[f"{name}_calls"] = spent.get(f"{name}_calls", 0) + 1
+
+        return wrapper
+
+    for name, original in originals.items():
+        spent[name] = 0.0
+        setattr(SqsQueue, name, timed(name, original))
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            setattr(SqsQueue, name, original)
+
+
+def consume_rounds(
+    account, events: int, deadline: float, profiler, totals: dict[str, int]
+) -> tuple[float | None, int]:
+    """The Celery task's call (mirror.tasks.task_consume_notifications), back to back, until the
+    queue is empty; returns when the last document was applied (None: not all were) and the
+    number of rounds."""
     from dashboard.models import NotificationEvent
     from mirror.sqs_consumer import consume_account
+
+    started = time.perf_counter()
+    finished, rounds = None, 0
+    while time.perf_counter() < deadline:
+        if profiler:
+            profiler.enable()
+        result = consume_account(account=account, max_batches=50, retry_limit=100)
+        if profiler:
+            profiler.disable()
+        rounds += 1
+        for key, value in result.items():
+            totals[key] = totals.get(key, 0) + value
+        applied = NotificationEvent.objects.filter(
+            account=account, source="sqs", applied_at__isnull=False
+        ).count()
+        log(
+            f"round {rounds}: {result}; {applied}/{events} applied, {time.perf_counter() - started:.1f} s"
+        )
+        if applied >= events and finished is None:
+            finished = time.perf_counter()
+        if result.get("received", 0) == 0 and not result.get("retried"):
+            break
+    return finished, rounds
+
+
+def sqs_phase(account, base_url: str, args) -> dict:
+    from django.db import connection
+    from django.db.models import Sum
+
+    from dashboard.models import MTurkCallStats
 
     documents = event_documents(account, args.events, seed=1)
     bodies = [json.dumps(d, separators=(",", ":"), ensure_ascii=False) for d in documents]
@@ -241,34 +313,21 @@ def sqs_phase(account, base_url: str, args) -> dict:
         log(f"sent in {send_seconds:.1f} s; consuming")
 
         calls_before = api_calls(base_url)
-        totals: dict[str, int] = {}
-        rounds = 0
-        started = time.perf_counter()
-        finished = None
-        deadline = started + args.sqs_timeout
+        last_stats_pk = (
+            MTurkCallStats.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        )
         profiler = cProfile.Profile() if args.profile else None
-        while time.perf_counter() < deadline:
-            # The Celery task's call (mirror.tasks.task_consume_notifications), back to back.
-            if profiler:
-                profiler.enable()
-            result = consume_account(account=account, max_batches=50, retry_limit=100)
-            if profiler:
-                profiler.disable()
-            rounds += 1
-            for key, value in result.items():
-                totals[key] = totals.get(key, 0) + value
-            applied = NotificationEvent.objects.filter(
-                account=account, source="sqs", applied_at__isnull=False
-            ).count()
-            log(
-                f"round {rounds}: {result}; {applied}/{len(bodies)} applied, "
-                f"{time.perf_counter() - started:.1f} s"
+        counter = QueryCounter()
+        totals: dict[str, int] = {}
+        started = time.perf_counter()
+        with timed_queue_calls() as queue_time, connection.execute_wrapper(counter):
+            finished, rounds = consume_rounds(
+                account, len(bodies), started + args.sqs_timeout, profiler, totals
             )
-            if applied >= len(bodies) and finished is None:
-                finished = time.perf_counter()
-            if result.get("received", 0) == 0 and not result.get("retried"):
-                break
         seconds = (finished or time.perf_counter()) - started
+        mturk = MTurkCallStats.objects.filter(account=account, pk__gt=last_stats_pk).aggregate(
+            calls=Sum("calls"), total_ms=Sum("total_ms")
+        )
         if profiler:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
@@ -294,6 +353,15 @@ def sqs_phase(account, base_url: str, args) -> dict:
         "sqs_all_applied": finished is not None,
         "sqs_rounds": rounds,
         "sqs_consumer_counts": totals,
+        # Where the consumer's time went (the last, empty receive of each round waits 1 s).
+        "sqs_time_split_seconds": {
+            "sqs_receive": round(queue_time["receive"], 2),
+            "sqs_delete": round(queue_time["delete_batch"], 2),
+            "mturk_calls": round((mturk["total_ms"] or 0) / 1000, 2),
+            "database": round(counter.seconds, 2),
+        },
+        "sqs_queue_calls": {k: v for k, v in queue_time.items() if k.endswith("_calls")},
+        "sqs_queries_per_event": round(counter.total / len(bodies), 2) if bodies else None,
         "sqs_rows": recorded["rows"],
         "sqs_applied": applied_docs,
         "sqs_event_errors": recorded["errors"],
@@ -546,11 +614,6 @@ def webhook_phase(account, base_url: str, args, tmpdir: str) -> dict:
     warm, load = envelopes[:warmup], envelopes[warmup:]
     sequence, duplicates = with_duplicates(load, args.duplicates, seed=4)
     requests = [http_request(path, m) for m in sequence]
-    first_seen: set[str] = set()
-    expected = []  # what each answer must say: a retry of a message already sent is a duplicate
-    for message in sequence:
-        expected.append("duplicate" if message["MessageId"] in first_seen else "recorded")
-        first_seen.add(message["MessageId"])
 
     env = production_env(database_url())
     calls_before = api_calls(base_url)
@@ -566,8 +629,17 @@ def webhook_phase(account, base_url: str, args, tmpdir: str) -> dict:
     results = run["results"]
     latencies = [r[2] * 1000 for r in results]
     errors = [r for r in results if r[0] != 200] + [r for r in warm_results if r[0] != 200]
+    # Of the 200 answers to one MessageId, exactly one says "recorded" and the rest "duplicate"
+    # (which one is recorded is a race when a retry follows its original closely).
+    answers: dict[str, list[str]] = {}
+    for message, result in zip(sequence, results, strict=True):
+        if result[0] == 200:
+            answers.setdefault(message["MessageId"], []).append(result[1])
     wrong = sum(
-        1 for r, want in zip(results, expected, strict=True) if r[0] == 200 and r[1] != want
+        1
+        for said in answers.values()
+        if said.count("recorded") != 1
+        or len(said) != said.count("recorded") + said.count("duplicate")
     )
     error_kinds: dict[str, int] = {}
     for status, outcome, _ in errors:
@@ -633,7 +705,7 @@ def webhook_phase(account, base_url: str, args, tmpdir: str) -> dict:
         "webhook_generator_lag_p95_ms": round(run["lag_p95_ms"], 2),
         "webhook_errors": len(errors),
         "webhook_error_kinds": error_kinds,
-        "webhook_wrong_answers": wrong,
+        "webhook_wrong_answers": wrong,  # MessageIds not answered "recorded" exactly once
         "webhook_rows": recorded["rows"],
         **queue_check,
         "webhook_applied": recorded["applied"] if not args.skip_apply else None,
