@@ -290,6 +290,57 @@ def consume_rounds(
     return finished, rounds
 
 
+def _consumer_process(account_pk: int, deadline: float) -> None:
+    """One consumer in a forked process (as one Celery worker process runs the task)."""
+    from dashboard.models import RequesterAccount
+    from mirror.sqs_consumer import consume_account
+
+    account = RequesterAccount.objects.get(pk=account_pk)
+    while time.perf_counter() < deadline:
+        result = consume_account(account=account, max_batches=50, retry_limit=100)
+        if result.get("received", 0) == 0 and not result.get("retried"):
+            break
+
+
+def consume_in_processes(
+    account, events: int, deadline: float, consumers: int
+) -> tuple[float | None, int]:
+    """`consumers` processes draining the queue at once, as several Celery worker processes do
+    when the beat's consume tasks overlap on a backlog; returns when the last document was applied
+    (None: not all were) and 0 rounds (not counted across processes)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from dashboard.models import NotificationEvent
+
+    connections.close_all()  # a forked child must not share this process's connection
+    context = multiprocessing.get_context("fork")
+    processes = [
+        context.Process(target=_consumer_process, args=(account.pk, deadline))
+        for _ in range(consumers)
+    ]
+    for process in processes:
+        process.start()
+    started, finished = time.perf_counter(), None
+    applied = NotificationEvent.objects.filter(
+        account=account, source="sqs", applied_at__isnull=False
+    )
+    while finished is None and any(p.is_alive() for p in processes):
+        time.sleep(0.5)
+        done = applied.count()
+        if done >= events:
+            finished = time.perf_counter()
+        log(
+            f"{consumers} consumers: {done}/{events} applied, {time.perf_counter() - started:.1f} s"
+        )
+    for process in processes:
+        process.join()
+    if finished is None and applied.count() >= events:
+        finished = time.perf_counter()
+    return finished, 0
+
+
 def sqs_phase(account, base_url: str, args) -> dict:
     from django.db import connection
     from django.db.models import Sum
@@ -320,10 +371,13 @@ def sqs_phase(account, base_url: str, args) -> dict:
         counter = QueryCounter()
         totals: dict[str, int] = {}
         started = time.perf_counter()
-        with timed_queue_calls() as queue_time, connection.execute_wrapper(counter):
-            finished, rounds = consume_rounds(
-                account, len(bodies), started + args.sqs_timeout, profiler, totals
-            )
+        deadline = started + args.sqs_timeout
+        if args.consumers > 1:
+            finished, rounds = consume_in_processes(account, len(bodies), deadline, args.consumers)
+            queue_time: dict[str, float] = {}
+        else:
+            with timed_queue_calls() as queue_time, connection.execute_wrapper(counter):
+                finished, rounds = consume_rounds(account, len(bodies), deadline, profiler, totals)
         seconds = (finished or time.perf_counter()) - started
         mturk = MTurkCallStats.objects.filter(account=account, pk__gt=last_stats_pk).aggregate(
             calls=Sum("calls"), total_ms=Sum("total_ms")
@@ -354,14 +408,16 @@ def sqs_phase(account, base_url: str, args) -> dict:
         "sqs_rounds": rounds,
         "sqs_consumer_counts": totals,
         # Where the consumer's time went (the last, empty receive of each round waits 1 s).
+        # (With several --consumers only the MTurk figure is kept, summed over them.)
         "sqs_time_split_seconds": {
-            "sqs_receive": round(queue_time["receive"], 2),
-            "sqs_delete": round(queue_time["delete_batch"], 2),
+            "sqs_receive": round(queue_time["receive"], 2) if queue_time else None,
+            "sqs_delete": round(queue_time["delete_batch"], 2) if queue_time else None,
             "mturk_calls": round((mturk["total_ms"] or 0) / 1000, 2),
-            "database": round(counter.seconds, 2),
+            "database": round(counter.seconds, 2) if queue_time else None,
         },
         "sqs_queue_calls": {k: v for k, v in queue_time.items() if k.endswith("_calls")},
-        "sqs_queries_per_event": round(counter.total / len(bodies), 2) if bodies else None,
+        "sqs_queries_per_event": round(counter.total / len(bodies), 2) if queue_time else None,
+        "sqs_consumers": args.consumers,
         "sqs_rows": recorded["rows"],
         "sqs_applied": applied_docs,
         "sqs_event_errors": recorded["errors"],
@@ -742,6 +798,9 @@ def main() -> int:
     parser.add_argument("--apply-timeout", type=float, default=600.0)
     parser.add_argument(
         "--skip-apply", action="store_true", help="do not apply the webhook's events afterwards"
+    )
+    parser.add_argument(
+        "--consumers", type=int, default=1, help="SQS consumer processes at once (default 1)"
     )
     parser.add_argument("--skip-sqs", action="store_true")
     parser.add_argument(
