@@ -18,12 +18,16 @@ a HIT the mirror lacks would create it; one for a HIT MTurk lacks marks it dispo
 SQS: moto's server in its own process on a free port and a new queue. The event documents are
 built by the emulator's own builder (emulator.notifications.build_event_document, MTurk's format:
 EventDocVersion, EventDocId, CustomerId, Events) for the mirrored assignments (a mix of
-AssignmentSubmitted, AssignmentAccepted, AssignmentReturned and HITReviewable), sent with
-SendMessageBatch, plus --duplicates of them sent a second time (SQS delivers at least once). Then
-the consumer drains the queue exactly as the Celery task does (`consume_account` with the task's
-arguments), round after round without the beat's pause between rounds, until every document is
-recorded and applied. sqs_seconds runs from the first round to the end of the round that applied
-the last document; applying re-reads the HIT at the emulator (GetHIT, ListAssignmentsForHIT).
+AssignmentSubmitted, AssignmentAccepted, AssignmentReturned and HITReviewable), plus --duplicates
+of them once more, later (SQS delivers at least once). A producer thread sends them with
+SendMessageBatch while the consumer drains the queue, keeping at most --queue-depth queued (moto
+works through its whole queue for every call, so a queue filled with all 10,000 first would measure
+moto's quadratic cost; a backlog of 50-100 still keeps every receive batch full). The
+consumer runs exactly as the Celery task does (`consume_account` with the task's arguments), round
+after round without the beat's pause between rounds, until everything is sent, recorded and
+applied; --consumers N runs N such loops in forked processes at once (as overlapping tasks on N
+Celery worker processes would). sqs_seconds runs from the first message sent to the moment the last
+document was applied; applying re-reads the HIT at the emulator (GetHIT, ListAssignmentsForHIT).
 
 Webhook: gunicorn runs `dashboard.wsgi` as the Dockerfile does (sync workers, an access log) with
 the production settings (DEBUG off, a random SECRET_KEY, ALLOWED_HOSTS=127.0.0.1, HTTPS enforced
@@ -60,6 +64,7 @@ import cProfile
 import datetime as dt
 import io
 import json
+import multiprocessing
 import os
 import pstats
 import random
@@ -70,6 +75,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -212,19 +218,53 @@ def sqs_client(endpoint: str):
     )
 
 
-def send_to_queue(client, queue_url: str, bodies: list[str]) -> float:
-    started = time.perf_counter()
-    for start in range(0, len(bodies), 10):
-        chunk = bodies[start : start + 10]
-        response = client.send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(f"SendMessageBatch failed: {response['Failed'][:3]}")
-        if (start // 10) % 200 == 0:
-            log(f"sent {start + len(chunk)}/{len(bodies)} messages")
-    return time.perf_counter() - started
+def queue_depth(client, queue_url: str) -> int:
+    attributes = client.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+class Producer(threading.Thread):
+    """Sends the messages in batches of 10 while the consumer drains the queue, keeping about
+    `max_depth` (checked every 50 messages) in it: moto's SQS works through its whole queue for
+    every call (a receive and delete of 10 took 0.2 s with 100 queued, 1.3 s with 1,000 on the
+    loaded 2-core machine), so a queue filled with 10,000 messages first would measure moto's
+    quadratic cost, not ours. Sets `done` when everything is sent."""
+
+    def __init__(self, endpoint: str, queue_url: str, bodies: list[str], max_depth: int, done):
+        super().__init__(name="sqs-producer", daemon=True)
+        self.endpoint, self.queue_url, self.bodies = endpoint, queue_url, bodies
+        self.max_depth, self.done = max_depth, done
+        self.seconds = 0.0
+        self.waits = 0
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        try:
+            client = sqs_client(self.endpoint)
+            for start in range(0, len(self.bodies), 10):
+                if start % 50 == 0:
+                    while queue_depth(client, self.queue_url) >= self.max_depth:
+                        self.waits += 1
+                        time.sleep(0.1)
+                chunk = self.bodies[start : start + 10]
+                response = client.send_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)],
+                )
+                if response.get("Failed"):
+                    raise RuntimeError(f"SendMessageBatch failed: {response['Failed'][:3]}")
+                if start % 2000 == 0:
+                    log(f"sent {start + len(chunk)}/{len(self.bodies)} messages")
+        except Exception as exc:  # reported in the figures; the consumers stop on `done`
+            self.error = exc
+            log(f"the producer failed: {exc!r}")
+        finally:
+            self.seconds = time.perf_counter() - started
+            self.done.set()
 
 
 @contextmanager
@@ -258,7 +298,7 @@ def timed_queue_calls() -> Iterator[dict[str, float]]:
 
 
 def consume_rounds(
-    account, events: int, deadline: float, profiler, totals: dict[str, int]
+    account, events: int, deadline: float, profiler, totals: dict[str, int], sent
 ) -> tuple[float | None, int]:
     """The Celery task's call (mirror.tasks.task_consume_notifications), back to back, until the
     queue is empty; returns when the last document was applied (None: not all were) and the
@@ -285,12 +325,12 @@ def consume_rounds(
         )
         if applied >= events and finished is None:
             finished = time.perf_counter()
-        if result.get("received", 0) == 0 and not result.get("retried"):
+        if result.get("received", 0) == 0 and not result.get("retried") and sent.is_set():
             break
     return finished, rounds
 
 
-def _consumer_process(account_pk: int, deadline: float) -> None:
+def _consumer_process(account_pk: int, deadline: float, sent) -> None:
     """One consumer in a forked process (as one Celery worker process runs the task)."""
     from dashboard.models import RequesterAccount
     from mirror.sqs_consumer import consume_account
@@ -298,26 +338,24 @@ def _consumer_process(account_pk: int, deadline: float) -> None:
     account = RequesterAccount.objects.get(pk=account_pk)
     while time.perf_counter() < deadline:
         result = consume_account(account=account, max_batches=50, retry_limit=100)
-        if result.get("received", 0) == 0 and not result.get("retried"):
+        if result.get("received", 0) == 0 and not result.get("retried") and sent.is_set():
             break
 
 
 def consume_in_processes(
-    account, events: int, deadline: float, consumers: int
+    account, events: int, deadline: float, consumers: int, sent
 ) -> tuple[float | None, int]:
     """`consumers` processes draining the queue at once, as several Celery worker processes do
     when the beat's consume tasks overlap on a backlog; returns when the last document was applied
     (None: not all were) and 0 rounds (not counted across processes)."""
-    import multiprocessing
-
     from django.db import connections
 
     from dashboard.models import NotificationEvent
 
     connections.close_all()  # a forked child must not share this process's connection
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("fork")  # (the producer thread is not copied)
     processes = [
-        context.Process(target=_consumer_process, args=(account.pk, deadline))
+        context.Process(target=_consumer_process, args=(account.pk, deadline, sent))
         for _ in range(consumers)
     ]
     for process in processes:
@@ -359,10 +397,6 @@ def sqs_phase(account, base_url: str, args) -> dict:
         )["QueueUrl"]
         account.sqs_queue_url = queue_url
         account.save(update_fields=["sqs_queue_url"])
-        log(f"sending {len(messages)} messages ({duplicates} duplicates) to {queue_url}")
-        send_seconds = send_to_queue(client, queue_url, messages)
-        log(f"sent in {send_seconds:.1f} s; consuming")
-
         calls_before = api_calls(base_url)
         last_stats_pk = (
             MTurkCallStats.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -370,15 +404,27 @@ def sqs_phase(account, base_url: str, args) -> dict:
         profiler = cProfile.Profile() if args.profile else None
         counter = QueryCounter()
         totals: dict[str, int] = {}
+        sent = multiprocessing.get_context("fork").Event()
+        producer = Producer(endpoint, queue_url, messages, args.queue_depth, sent)
+        log(
+            f"sending {len(messages)} messages ({duplicates} duplicates) to {queue_url}, "
+            f"at most {args.queue_depth} queued, while consuming"
+        )
         started = time.perf_counter()
         deadline = started + args.sqs_timeout
+        producer.start()
         if args.consumers > 1:
-            finished, rounds = consume_in_processes(account, len(bodies), deadline, args.consumers)
+            finished, rounds = consume_in_processes(
+                account, len(bodies), deadline, args.consumers, sent
+            )
             queue_time: dict[str, float] = {}
         else:
             with timed_queue_calls() as queue_time, connection.execute_wrapper(counter):
-                finished, rounds = consume_rounds(account, len(bodies), deadline, profiler, totals)
+                finished, rounds = consume_rounds(
+                    account, len(bodies), deadline, profiler, totals, sent
+                )
         seconds = (finished or time.perf_counter()) - started
+        producer.join(timeout=30)
         mturk = MTurkCallStats.objects.filter(account=account, pk__gt=last_stats_pk).aggregate(
             calls=Sum("calls"), total_ms=Sum("total_ms")
         )
@@ -386,11 +432,7 @@ def sqs_phase(account, base_url: str, args) -> dict:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
             log("profile of the consumer (cumulative):\n" + out.getvalue())
-        attributes = client.get_queue_attributes(
-            QueueUrl=queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        left = sum(int(value) for value in attributes.values())
+        left = queue_depth(client, queue_url)
         calls = api_calls(base_url) - calls_before
 
     recorded = event_rows(account, "sqs")
@@ -401,9 +443,18 @@ def sqs_phase(account, base_url: str, args) -> dict:
         "sqs_events": len(bodies),
         "sqs_messages": len(messages),
         "sqs_duplicates_sent": duplicates,
-        "sqs_send_seconds": round(send_seconds, 2),
+        "sqs_send_seconds": round(producer.seconds, 2),
+        "sqs_producer_waits": producer.waits,  # times the queue was full (the consumer was behind)
+        "sqs_producer_error": repr(producer.error) if producer.error else None,
         "sqs_seconds": round(seconds, 2),
         "sqs_events_per_second": round(len(bodies) / seconds, 1) if seconds else None,
+        # Without the time spent waiting on moto's server (receive and delete), which real SQS
+        # answers in ~10-20 ms per call of 10 messages: what the consumer itself sustains.
+        "sqs_events_per_second_without_sqs_calls": round(
+            len(bodies) / (seconds - queue_time["receive"] - queue_time["delete_batch"]), 1
+        )
+        if queue_time and seconds > queue_time["receive"] + queue_time["delete_batch"]
+        else None,
         "sqs_all_applied": finished is not None,
         "sqs_rounds": rounds,
         "sqs_consumer_counts": totals,
@@ -801,6 +852,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--consumers", type=int, default=1, help="SQS consumer processes at once (default 1)"
+    )
+    parser.add_argument(
+        "--queue-depth", type=int, default=50, help="messages the producer keeps queued (+50)"
     )
     parser.add_argument("--skip-sqs", action="store_true")
     parser.add_argument(
