@@ -239,6 +239,7 @@ class Producer(threading.Thread):
         self.max_depth, self.done = max_depth, done
         self.seconds = 0.0
         self.waits = 0
+        self.stop = threading.Event()  # the consumers gave up (--sqs-timeout): send no more
         self.error: Exception | None = None
 
     def run(self) -> None:
@@ -246,8 +247,13 @@ class Producer(threading.Thread):
         try:
             client = sqs_client(self.endpoint)
             for start in range(0, len(self.bodies), 10):
+                if self.stop.is_set():
+                    break
                 if start % 50 == 0:
-                    while queue_depth(client, self.queue_url) >= self.max_depth:
+                    while (
+                        queue_depth(client, self.queue_url) >= self.max_depth
+                        and not self.stop.is_set()
+                    ):
                         self.waits += 1
                         time.sleep(0.1)
                 chunk = self.bodies[start : start + 10]
@@ -424,6 +430,7 @@ def sqs_phase(account, base_url: str, args) -> dict:
                     account, len(bodies), deadline, profiler, totals, sent
                 )
         seconds = (finished or time.perf_counter()) - started
+        producer.stop.set()
         producer.join(timeout=30)
         mturk = MTurkCallStats.objects.filter(account=account, pk__gt=last_stats_pk).aggregate(
             calls=Sum("calls"), total_ms=Sum("total_ms")
@@ -467,7 +474,9 @@ def sqs_phase(account, base_url: str, args) -> dict:
             "database": round(counter.seconds, 2) if queue_time else None,
         },
         "sqs_queue_calls": {k: v for k, v in queue_time.items() if k.endswith("_calls")},
-        "sqs_queries_per_event": round(counter.total / len(bodies), 2) if queue_time else None,
+        "sqs_queries_per_event": round(counter.total / max(totals.get("received", 0), 1), 2)
+        if queue_time
+        else None,
         "sqs_consumers": args.consumers,
         "sqs_rows": recorded["rows"],
         "sqs_applied": applied_docs,
