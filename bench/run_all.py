@@ -121,6 +121,19 @@ BENCHES: tuple[Bench, ...] = (
         + (Check("queries_same_for_every_page_size", "true", equals(True)),),
     ),
     Bench(
+        "notifications",
+        "bench/notifications.py",
+        (),
+        (
+            Check("sqs_events", "10,000", equals(10_000)),
+            Check("sqs_seconds", "< 60 s", below(60)),
+            Check("webhook_p95_ms", "< 20 ms at 200 requests/s", below(20)),
+            Check("webhook_errors", "0", equals(0)),
+            Check("lost", "0", equals(0)),
+            Check("applied_twice", "0", equals(0)),
+        ),
+    ),
+    Bench(
         "pages",
         "bench/pages.py",
         (),

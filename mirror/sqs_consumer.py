@@ -18,7 +18,7 @@ from mirror.events import (
     record_invalid_message,
 )
 from mturk.gateway import MTurkGateway
-from mturk.sqs import SqsQueue
+from mturk.sqs import SqsMessage, SqsQueue
 
 logger = logging.getLogger(__name__)
 
@@ -44,49 +44,75 @@ def consume_queue(
 ) -> ConsumeCounts:
     """Receive, record, apply and then delete messages until the queue is empty or `max_batches`.
 
-    A message is deleted only after its event is committed and applied; if applying fails with a
-    retryable error, the message stays and SQS delivers it again after its visibility timeout.
-    Messages that are not event documents are kept as invalid events and deleted.
+    A message is deleted only after its event is committed and applied (a batch's messages
+    together, once the batch is done); if applying fails with a retryable error, the message stays
+    and SQS delivers it again after its visibility timeout. Messages that are not event documents are kept as invalid events and deleted.
     """
     counts = ConsumeCounts()
     for _ in range(max_batches):
         messages = queue.receive(max_messages=10, wait_seconds=wait_seconds)
         if not messages:
             break
-        for message in messages:
-            counts.received += 1
-            try:
-                event, created = record_event_document(
-                    account=account, raw=message.body, source=EventSource.SQS
-                )
-            except EventDocumentError as exc:
-                record_invalid_message(
-                    account=account,
-                    raw=message.body,
-                    source=EventSource.SQS,
-                    error=str(exc),
-                    message_id=message.message_id,
-                )
+        done: list[SqsMessage] = []
+        try:
+            for message in messages:
+                if _consume_message(
+                    account=account, message=message, gateway=gateway, counts=counts
+                ):
+                    done.append(message)
+        finally:
+            # One DeleteMessageBatch per received batch instead of a call per message (the
+            # consumer's biggest cost after MTurk's): every message in it is already recorded
+            # and applied, so if the process dies before this, SQS delivers them again and they
+            # are recognised as duplicates, never applied twice.
+            failed = queue.delete_batch(done)
+            if failed:
                 logger.warning(
-                    "SQS message %s of %s is not an event document: %s",
-                    message.message_id,
+                    "SQS could not delete %d messages of %s; they will come back as duplicates",
+                    len(failed),
                     account.slug,
-                    exc,
                 )
-                counts.invalid += 1
-                queue.delete(message)
-                counts.deleted += 1
-                continue
-            counts.recorded += created
-            counts.duplicates += not created
-            if event.applied_at is None:
-                if not apply_event(event=event, gateway=gateway):
-                    counts.left_for_retry += 1
-                    continue
-                counts.applied += 1
-            queue.delete(message)
-            counts.deleted += 1
+            counts.deleted += len(done) - len(failed)
     return counts
+
+
+def _consume_message(
+    *,
+    account: RequesterAccount,
+    message: SqsMessage,
+    gateway: MTurkGateway,
+    counts: ConsumeCounts,
+) -> bool:
+    """Record and apply one message; True when it may be deleted."""
+    counts.received += 1
+    try:
+        event, created = record_event_document(
+            account=account, raw=message.body, source=EventSource.SQS
+        )
+    except EventDocumentError as exc:
+        record_invalid_message(
+            account=account,
+            raw=message.body,
+            source=EventSource.SQS,
+            error=str(exc),
+            message_id=message.message_id,
+        )
+        logger.warning(
+            "SQS message %s of %s is not an event document: %s",
+            message.message_id,
+            account.slug,
+            exc,
+        )
+        counts.invalid += 1
+        return True
+    counts.recorded += created
+    counts.duplicates += not created
+    if event.applied_at is None:
+        if not apply_event(event=event, gateway=gateway):
+            counts.left_for_retry += 1
+            return False
+        counts.applied += 1
+    return True
 
 
 def sqs_queue_for(account: RequesterAccount) -> SqsQueue:

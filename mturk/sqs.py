@@ -89,6 +89,25 @@ class SqsQueue:
             ),
         )
 
+    def delete_batch(self, messages: list[SqsMessage]) -> list[SqsMessage]:
+        """Delete up to 10 messages in one call; returns those SQS could not delete (they are
+        delivered again after their visibility timeout)."""
+        if not messages:
+            return []
+        if len(messages) > 10:
+            raise ValueError("SQS deletes at most 10 messages per call")
+        response = self._request(
+            "delete_message_batch",
+            lambda: self._client.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message.receipt_handle}
+                    for index, message in enumerate(messages)
+                ],
+            ),
+        )
+        return [messages[int(failed["Id"])] for failed in response.get("Failed", [])]
+
     def _request(self, method: str, call: Callable[[], R]) -> R:
         """``call`` (the client's ``method``), with botocore's errors mapped to MTurkError."""
         from botocore.exceptions import BotoCoreError, ClientError

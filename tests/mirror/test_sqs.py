@@ -78,8 +78,9 @@ class FakeQueue:
         batch, self.messages = self.messages[:max_messages], self.messages[max_messages:]
         return batch
 
-    def delete(self, message: SqsMessage) -> None:
-        self.deleted.append(message.message_id)
+    def delete_batch(self, messages: list[SqsMessage]) -> list[SqsMessage]:
+        self.deleted.extend(message.message_id for message in messages)
+        return []
 
 
 def _document(
