@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from dashboard.enums import Environment
 from dashboard.models import RequesterAccount
+from mturk.requesting import QUESTION_IDENTIFIER
 
 FieldT = TypeVar("FieldT", bound=forms.Field)
 
@@ -130,3 +131,44 @@ class LiveAccountConfirmForm(forms.Form):
     def problem(self) -> str:
         """Why the confirmation was refused (after `is_valid()` said False)."""
         return " ".join(str(message) for message in self.errors.get("confirm_name", []))
+
+
+# --- the question editors' shared fields (the QuestionForm builder, the qualification test editor) ---
+
+
+def non_blank_lines(value: str) -> list[str]:
+    """A textarea's lines, stripped, blank ones left out."""
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+def identifier_error(identifier: str, *, why: str = "") -> str:
+    """Why `identifier` cannot name a question or a choice ('' when it can): MTurk's
+    QuestionIdentifier / SelectionIdentifier, as our documents write them."""
+    if QUESTION_IDENTIFIER.fullmatch(identifier):
+        return ""
+    return (
+        f"“{identifier}” cannot be an identifier: use 1 to 64 letters, digits, dots, dashes or "
+        f"underscores{f' ({why})' if why else ''}."
+    )
+
+
+def choice_lines(value: str) -> list[tuple[str, str]]:
+    """A textarea of choices, one `identifier | text` per line, as (identifier, text) pairs;
+    ValidationError naming the first bad line or a repeated identifier."""
+    choices: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for number, line in enumerate(non_blank_lines(value), 1):
+        identifier, bar, text = line.partition("|")
+        identifier, text = identifier.strip(), text.strip()
+        if not bar or not text:
+            raise forms.ValidationError(
+                f"Choice line {number} (“{line}”) needs an identifier, a | and the text."
+            )
+        error = identifier_error(identifier)
+        if error:
+            raise forms.ValidationError(f"Choice line {number}: {error}")
+        if identifier in seen:
+            raise forms.ValidationError(f"Two choices are named “{identifier}”.")
+        seen.add(identifier)
+        choices.append((identifier, text))
+    return choices

@@ -15,8 +15,8 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.forms import formset_factory
 
+from dashboard.forms import choice_lines, identifier_error, non_blank_lines
 from dashboard.models import RequesterAccount
-from mturk.requesting import QUESTION_IDENTIFIER
 from publishing.enums import TemplateKind
 from publishing.models import QuestionTemplate
 from publishing.questions import MAX_FRAME_HEIGHT, template_problems
@@ -130,16 +130,11 @@ _CHECKBOX_ONLY = ("min_selections", "max_selections")
 
 
 def _lines(value: str) -> list[str]:
-    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+    return non_blank_lines(value)
 
 
 def _identifier_error(identifier: str) -> str:
-    if QUESTION_IDENTIFIER.fullmatch(identifier):
-        return ""
-    return (
-        f"“{identifier}” cannot be an identifier: use 1 to 64 letters, digits, dots, dashes or "
-        "underscores (it names the answer's column in the results)."
-    )
+    return identifier_error(identifier, why="it names the answer's column in the results")
 
 
 class BuilderQuestionForm(forms.Form):
@@ -208,23 +203,7 @@ class BuilderQuestionForm(forms.Form):
         return regex
 
     def clean_choices(self) -> list[list[str]]:
-        choices: list[list[str]] = []
-        seen: set[str] = set()
-        for number, line in enumerate(_lines(self.cleaned_data.get("choices", "")), 1):
-            identifier, bar, text = line.partition("|")
-            identifier, text = identifier.strip(), text.strip()
-            if not bar or not text:
-                raise forms.ValidationError(
-                    f"Choice line {number} (“{line}”) needs an identifier, a | and the text."
-                )
-            error = _identifier_error(identifier)
-            if error:
-                raise forms.ValidationError(f"Choice line {number}: {error}")
-            if identifier in seen:
-                raise forms.ValidationError(f"Two choices are named “{identifier}”.")
-            seen.add(identifier)
-            choices.append([identifier, text])
-        return choices
+        return [list(choice) for choice in choice_lines(self.cleaned_data.get("choices", ""))]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -200,12 +200,7 @@ def template_build_preview(request: DashboardRequest, slug: str) -> HttpResponse
             draft.content = build_question_form_xml(builder.spec())
         except QuestionProblem as exc:
             notes += exc.problems
-    if notes:
-        preview = Preview(kind=draft.kind, csp=preview_csp(scripts=False))
-        return _preview_page(request, account, draft, preview, notes, 400)
-    variables, _ = _variables(draft)
-    preview, problem = _preview(request, account, draft, sample_inputs(variables))
-    return _preview_page(request, account, draft, preview, [problem], 400 if problem else 200)
+    return _unsaved_preview_page(request, account, draft, notes)
 
 
 def _builder_page(
@@ -324,6 +319,14 @@ def template_draft_preview(request: DashboardRequest, slug: str) -> HttpResponse
         layout_id=data.get("layout_id", ""),
         layout_parameter_names=data.get("layout_parameters", []),
     )
+    return _unsaved_preview_page(request, account, draft, notes)
+
+
+def _unsaved_preview_page(
+    request: DashboardRequest, account: RequesterAccount, draft: QuestionTemplate, notes: list[str]
+) -> HttpResponse:
+    """The preview of a template not saved yet: its problems (nothing drawn), else the question
+    drawn with placeholder values."""
     if notes:
         preview = Preview(kind=draft.kind, csp=preview_csp(scripts=False))
         return _preview_page(request, account, draft, preview, notes, 400)

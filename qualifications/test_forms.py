@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
+from dashboard.forms import choice_lines, identifier_error, non_blank_lines
 from mturk.qualification_test import (
     AnswerOption,
     MappingKind,
@@ -42,7 +43,6 @@ __all__ = [
     "settings_initial",
 ]
 
-_IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _ANSWER_LINE = re.compile(r"(?P<ids>[^=]+)=\s*(?P<score>[+-]?[0-9]+)\s*")
 _RANGE_LINE = re.compile(
     r"\s*(?P<low>[+-]?[0-9]+)\s*(?:\.\.|to)\s*(?P<high>[+-]?[0-9]+)\s*=\s*(?P<value>[+-]?[0-9]+)\s*"
@@ -60,16 +60,11 @@ def _plain_decimal(value: Decimal) -> Decimal:
 
 
 def _lines(value: str) -> list[str]:
-    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+    return non_blank_lines(value)
 
 
 def _identifier_error(identifier: str) -> str:
-    if not _IDENTIFIER.fullmatch(identifier):
-        return (
-            f"“{identifier}” cannot be an identifier: use 1 to 64 letters, digits, "
-            "dots, dashes or underscores."
-        )
-    return ""
+    return identifier_error(identifier)
 
 
 class TestQuestionForm(forms.Form):
@@ -123,22 +118,7 @@ class TestQuestionForm(forms.Form):
         return identifier
 
     def clean_options(self) -> list[Option]:
-        options, seen = [], set()
-        for number, line in enumerate(_lines(self.cleaned_data.get("options", "")), 1):
-            identifier, bar, text = line.partition("|")
-            identifier, text = identifier.strip(), text.strip()
-            if not bar or not text:
-                raise forms.ValidationError(
-                    f"Choice line {number} (“{line}”) needs an identifier, a | and the text."
-                )
-            error = _identifier_error(identifier)
-            if error:
-                raise forms.ValidationError(f"Choice line {number}: {error}")
-            if identifier in seen:
-                raise forms.ValidationError(f"Two choices are named “{identifier}”.")
-            seen.add(identifier)
-            options.append(Option(identifier, text))
-        return options
+        return [Option(*choice) for choice in choice_lines(self.cleaned_data.get("options", ""))]
 
     def clean_answers(self) -> list[AnswerOption]:
         answers = []
