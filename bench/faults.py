@@ -140,6 +140,12 @@ class Scenario:
         self.database_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/faults"
         self.broker_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.processes: dict[str, subprocess.Popen] = {}
+        # Celery and gunicorn run under a supervisor, as in production (docker compose's
+        # `restart: unless-stopped`): one that exits on its own is started again and counted.
+        self.supervised: dict[str, tuple[list[str], dict[str, str] | None]] = {}
+        self.restarts: Counter = Counter()
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
         self.pg_started = False
         self.env = {
             **{
@@ -238,20 +244,44 @@ class Scenario:
 
     # child processes, each in its own process group
 
-    def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
-        out = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env or self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        out.close()
+    def spawn(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str] | None = None,
+        *,
+        supervised: bool = False,
+    ) -> None:
+        with self.lock:
+            out = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+            self.processes[name] = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env or self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            out.close()
+            if supervised:
+                self.supervised[name] = (command, env)
+
+    def supervise(self) -> None:
+        while not self.stopping.wait(1.0):
+            with self.lock:
+                for name, (command, env) in list(self.supervised.items()):
+                    process = self.processes.get(name)
+                    if process is not None and process.poll() is not None:
+                        log(
+                            f"{name} exited with status {process.returncode}; the supervisor restarts it"
+                        )
+                        self.restarts[name] += 1
+                        self.spawn(name, command, env, supervised=True)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        process = self.processes.pop(name, None)
+        with self.lock:
+            self.supervised.pop(name, None)
+            process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
         try:
@@ -314,6 +344,7 @@ class Scenario:
                 f"{name}-{uuid.uuid4().hex[:6]}@%h",
             ]
             + ["--loglevel", "INFO"],
+            supervised=True,
         )
         log(f"{name} started (pid {self.processes[name].pid})")
 
@@ -322,6 +353,7 @@ class Scenario:
             "beat",
             [sys.executable, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", "INFO"]
             + ["-s", str(self.dir / "celerybeat-schedule")],
+            supervised=True,
         )
         log(f"beat started (pid {self.processes['beat'].pid})")
 
@@ -331,6 +363,7 @@ class Scenario:
             [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--bind"]
             + [f"127.0.0.1:{self.web_port}", "--workers", "3", "--threads", "4"]
             + ["--worker-class", "gthread", "--timeout", "60"],
+            supervised=True,
         )
         url = f"http://127.0.0.1:{self.web_port}/healthz"
 
@@ -347,6 +380,7 @@ class Scenario:
         log(f"gunicorn serving on 127.0.0.1:{self.web_port}")
 
     def close(self) -> None:
+        self.stopping.set()
         for name in list(self.processes)[::-1]:
             self.kill(name, signal.SIGTERM if name == "emulator" else signal.SIGKILL)
         if self.pg_started:
@@ -368,6 +402,7 @@ class Scenario:
         self.start_redis()
         self.create_database()
         self.start_emulator()
+        threading.Thread(target=self.supervise, name="supervisor", daemon=True).start()
         os.environ.update(self.env)
         os.environ["LOG_LEVEL"] = "WARNING"
         import django
@@ -944,6 +979,7 @@ def run_one(args) -> int:
                 "fault": args.fault,
                 "passed": passed,
                 "seconds": round(time.monotonic() - started, 1),
+                "supervisor_restarts": dict(scenario.restarts),
                 **details,
             },
             default=str,
