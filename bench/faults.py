@@ -693,11 +693,11 @@ def drill_kill_worker(scenario: Scenario, args, deadline: Deadline) -> dict:
 
 
 def drill_kill_beat(scenario: Scenario, args, deadline: Deadline) -> dict:
+    account = standard_setup(scenario, args, hits=args.hits)
     from django.utils import timezone
 
     from dashboard.models import SyncState
 
-    account = standard_setup(scenario, args, hits=args.hits)
     approvals, n = approval_job(account)
     deadline.wait_until(
         "a scheduled sync",
@@ -772,11 +772,11 @@ def drill_restart_postgres(scenario: Scenario, args, deadline: Deadline) -> dict
 
 
 def drill_emulator_outage(scenario: Scenario, args, deadline: Deadline) -> dict:
+    account = standard_setup(scenario, args, hits=args.hits)
     from django.utils import timezone
 
     from dashboard.models import SyncState
 
-    account = standard_setup(scenario, args, hits=args.hits)
     approvals, n = approval_job(account)
     Deadline(deadline.left()).wait_until(
         "calls at the emulator before the outage",
