@@ -11,7 +11,7 @@ endif
 DEBUG ?= true
 export DEBUG
 
-.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean bench
+.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean bench faults
 
 help:
 	@echo "make run        set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint       ruff check, ruff format --check, mypy, import contracts, makemigrations --check"
 	@echo "make fmt        fix what ruff can fix and format the code"
 	@echo "make bench      run every benchmark on PostgreSQL + Redis and print one table (var/bench/)"
+	@echo "make faults     kill / restart workers, beat, Redis, PostgreSQL, the emulator; check convergence"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +65,11 @@ bench: install
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(BENCH_BROKER_URL)}" \
 	$(BIN)/python bench/run_all.py $(if $(ONLY),--only $(ONLY))
+
+# Fault drills (bench/faults.py): each starts its own PostgreSQL and Redis on free ports, never the
+# configured ones. `make faults ONLY=kill-worker` for one; FAULTS_ARGS="--outage-seconds 30" to pass options.
+faults: install
+	$(BIN)/python bench/faults.py $(or $(ONLY),all) $(FAULTS_ARGS)
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache

@@ -998,7 +998,7 @@ def run_all(args, extra: list[str]) -> int:
             [sys.executable, __file__, fault, *extra],
             stdout=subprocess.PIPE,
             text=True,
-            timeout=args.timeout + 180,
+            timeout=max(args.timeout, args.outage_seconds + 240) + 180,
             check=False,
         )
         line = (process.stdout.strip().splitlines() or ["{}"])[-1]
