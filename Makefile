@@ -11,7 +11,7 @@ endif
 DEBUG ?= true
 export DEBUG
 
-.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean bench bench-growth
+.PHONY: help install run web worker emulator test test-fast lint fmt migrate seed clean bench bench-growth faults
 
 help:
 	@echo "make run        set up .venv, migrate, seed the demo, start web + worker/beat + emulator"
@@ -21,6 +21,7 @@ help:
 	@echo "make fmt        fix what ruff can fix and format the code"
 	@echo "make bench      run every benchmark on PostgreSQL + Redis and print one table (var/bench/)"
 	@echo "make bench-growth  each benchmark at 1x and 10x the work: cost per unit and the ratio"
+	@echo "make faults     kill / restart workers, beat, Redis, PostgreSQL, the emulator; check convergence"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +71,11 @@ bench-growth: install
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(BENCH_BROKER_URL)}" \
 	$(BIN)/python bench/growth.py $(if $(ONLY),--only $(ONLY))
+
+# Fault drills (bench/faults.py): each starts its own PostgreSQL and Redis on free ports, never the
+# configured ones. `make faults ONLY=kill-worker` for one; FAULTS_ARGS="--outage-seconds 30" to pass options.
+faults: install
+	$(BIN)/python bench/faults.py $(or $(ONLY),all) $(FAULTS_ARGS)
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache

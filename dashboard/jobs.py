@@ -20,9 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import ConnectionError as RedisUnavailable
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from dashboard.dispatch import enqueue_task
 from dashboard.enums import JobKind, JobState
@@ -33,6 +36,19 @@ logger = logging.getLogger(__name__)
 # The Celery task that runs a job (dashboard.tasks.task_run_job), named rather than imported: the
 # task module sits above this one.
 RUN_JOB_TASK = "dashboard.run_job"
+
+
+# Our own infrastructure going away under a job (Redis, which holds the broker and the rate limiter,
+# or the database restarting): no fault of the job. It is handed back (pending) for the janitor to
+# start again once they are back, rather than ended as failed; after this many claims it fails.
+INFRASTRUCTURE_ERRORS = (
+    RedisUnavailable,
+    RedisTimeout,
+    BrokerUnavailable,
+    OperationalError,
+    InterfaceError,
+)
+MAX_INTERRUPTED_ATTEMPTS = 20
 
 
 class JobFailed(Exception):
@@ -136,7 +152,8 @@ def _claim(job_id: int) -> Job | None:
 
 
 def run_job(*, job_id: int) -> JobState | None:
-    """Run one job to its end. Returns the final state, or None when another worker has it."""
+    """Run one job to its end. Returns the final state, or None when another worker has it (or it
+    was interrupted by the broker or the database going away, and handed back to be resumed)."""
     job = _claim(job_id)
     if job is None:
         logger.info("job %s is not claimable (finished, running elsewhere, or gone)", job_id)
@@ -151,10 +168,31 @@ def run_job(*, job_id: int) -> JobState | None:
         result = handler(job, Progress(job)) or {}
     except JobFailed as exc:
         return _finish(job, JobState.FAILED, error=str(exc))
+    except INFRASTRUCTURE_ERRORS as exc:
+        if job.attempts >= MAX_INTERRUPTED_ATTEMPTS:
+            logger.exception("job %s (%s) crashed", job.pk, job.kind)
+            return _finish(job, JobState.FAILED, error=traceback.format_exc(limit=5))
+        _hand_back(job, exc)
+        return None
     except Exception:
         logger.exception("job %s (%s) crashed", job.pk, job.kind)
         return _finish(job, JobState.FAILED, error=traceback.format_exc(limit=5))
     return _finish(job, JobState.SUCCEEDED, result=dict(result))
+
+
+def _hand_back(job: Job, exc: BaseException) -> None:
+    """Put an interrupted job back to pending, for `requeue_stale_jobs` to enqueue again (its
+    handler resumes: handlers are resumable). When even that cannot be written (the database is
+    away) the job stays running, and is requeued once its heartbeat is stale."""
+    message = f"Interrupted ({type(exc).__name__}: {exc}); it will be resumed."
+    try:
+        Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+            state=JobState.PENDING, message=message[:300], heartbeat_at=timezone.now()
+        )
+    except (OperationalError, InterfaceError):
+        logger.warning("job %s (%s) interrupted and left running: %s", job.pk, job.kind, exc)
+        return
+    logger.warning("job %s (%s) interrupted, handed back: %s", job.pk, job.kind, exc)
 
 
 def _finish(

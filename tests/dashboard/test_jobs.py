@@ -151,3 +151,64 @@ def test_progress_fragment_polls_until_finished_then_stops(staff_client, account
     assert finished.status_code == 286  # htmx stops polling
     assert b"hx-trigger" not in finished.content
     assert b"100%" in finished.content and b"4 done" in finished.content
+
+
+@job_handler("tests.limited")
+def _limited(job, progress):
+    """Takes its turn at a Redis rate limiter, as every MTurk call does (fault drill: Redis gone)."""
+    from mturk.ratelimit import RedisRateLimiter
+
+    if job.parameters.get("redis_url"):
+        RedisRateLimiter(job.parameters["redis_url"], "tests:limited", 10, 1).acquire()
+    return {"ran": True}
+
+
+@pytest.mark.django_db
+def test_a_job_interrupted_by_redis_going_away_is_handed_back_not_failed(account):
+    """bench/faults.py restart-redis: the broker's Redis (which also holds the rate limiter) went
+    away mid-job and the job ended failed, its rows then sent one by one behind its back. It is now
+    handed back to pending and resumed by the janitor once Redis is back."""
+    job = start_job(
+        account=account,
+        kind="tests.limited",
+        title="Limited",
+        parameters={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"},  # nothing listens there
+    )
+    assert run_job(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert job.state == JobState.PENDING
+    assert job.error == ""
+    assert "ConnectionError" in job.message and "resumed" in job.message
+
+    # Redis is back: the janitor sends the pending job again and it is resumed.
+    Job.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - timedelta(minutes=2), parameters={}
+    )
+    assert requeue_stale_jobs() == [job.pk]
+    assert run_job(job_id=job.pk) == JobState.SUCCEEDED
+    job.refresh_from_db()
+    assert job.attempts == 2 and job.result == {"ran": True}
+
+
+@pytest.mark.django_db
+def test_a_job_interrupted_again_and_again_ends_failed(account, monkeypatch):
+    from dashboard import jobs
+
+    monkeypatch.setattr(jobs, "MAX_INTERRUPTED_ATTEMPTS", 1)
+    job = start_job(
+        account=account,
+        kind="tests.limited",
+        title="Limited",
+        parameters={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"},
+    )
+    assert run_job(job_id=job.pk) == JobState.FAILED
+    job.refresh_from_db()
+    assert "ConnectionError" in job.error
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
