@@ -371,6 +371,11 @@ class NotificationEvent(models.Model):
     applied_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Set while one applier works on the event (mirror.events.apply_pending_events), so appliers
+    # running at once never take the same event; a claim older than claimed_until is abandoned
+    # (its process died) and the event is taken again.
+    claim_token = models.CharField(max_length=32, blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -384,7 +389,14 @@ class NotificationEvent(models.Model):
                 name="uniq_sns_message_per_account",
             ),
         ]
-        indexes = [models.Index(fields=["account", "applied_at"])]
+        indexes = [
+            models.Index(fields=["account", "applied_at"]),
+            models.Index(
+                fields=["claim_token"],
+                condition=~models.Q(claim_token=""),
+                name="notification_event_claims",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_doc_id} ({self.source})"

@@ -330,6 +330,9 @@ SYNC_BONUSES_INTERVAL_SECONDS = env_float("SYNC_BONUSES_INTERVAL_SECONDS", 3600.
 NOTIFICATIONS_POLL_INTERVAL_SECONDS = env_float(
     "NOTIFICATIONS_POLL_INTERVAL_SECONDS", 10.0, minimum=1.0
 )
+# Events recorded within this window are applied by one task when it closes (each HIT they name
+# re-read once); 0 queues a task per event.
+NOTIFICATIONS_APPLY_DELAY_SECONDS = env_float("NOTIFICATIONS_APPLY_DELAY_SECONDS", 1.0, minimum=0.0)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {
         "task": "dashboard.requeue_stale_jobs",

@@ -161,10 +161,9 @@ def handle_sns_post(
         return SnsPostResult("unsubscribed")
     if len(message_id) > MAX_MESSAGE_ID_LENGTH:
         raise WebhookRejected(400, f"MessageId is longer than {MAX_MESSAGE_ID_LENGTH} characters")
-    if NotificationEvent.objects.filter(account=account, sns_message_id=message_id).exists():
-        # SNS retries reuse the MessageId: a message seen once is never recorded twice, even when
-        # its document would be new.
-        return SnsPostResult("duplicate")
+    # SNS retries reuse the MessageId: the unique constraint on it (not a look-up first, which
+    # two deliveries at once could both pass) makes a message seen once a duplicate, even when
+    # its document would be new.
     try:
         event, created = record_event_document(
             account=account,
@@ -181,10 +180,7 @@ def handle_sns_post(
             message_id=str(message_id),
         )
         raise WebhookRejected(400, f"the message is not an MTurk event document: {exc}") from None
-    return SnsPostResult(
-        "recorded" if created else "duplicate",
-        event=event if event.applied_at is None else None,
-    )
+    return SnsPostResult("recorded", event=event) if created else SnsPostResult("duplicate")
 
 
 def confirm_subscription(*, account: RequesterAccount, subscribe_url: str) -> bool:

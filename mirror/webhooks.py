@@ -1,6 +1,7 @@
 """POST /notifications/sns/<account-slug>/: MTurk events pushed by SNS.
 
-Verifies, records and answers fast; applying the event (which calls MTurk) is queued. This is the
+Verifies, records and answers fast; applying the event (which calls MTurk) is queued, one task
+per account and NOTIFICATIONS_APPLY_DELAY_SECONDS however many posts arrive. This is the
 only view without CSRF protection: SNS cannot send a token, and the signature check replaces it.
 """
 
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 from dashboard.models import RequesterAccount
 from mirror.events import MAX_DOCUMENT_BYTES
 from mirror.sns_receiver import WebhookRejected, handle_sns_post, note_webhook_rejection
-from mirror.tasks import task_apply_event, task_confirm_subscription
+from mirror.tasks import request_apply, task_confirm_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +59,9 @@ def sns_webhook(request: HttpRequest, slug: str) -> JsonResponse:
         note_webhook_rejection(account, exc.reason)  # counted for real accounts only
         logger.warning("SNS webhook for %s refused (%s): %s", slug, exc.status, exc.reason)
         return JsonResponse({"error": exc.public_reason}, status=exc.status)
-    event = result.event
-    if event is not None:
-        transaction.on_commit(lambda: task_apply_event.delay(event_id=event.pk))
+    if result.event is not None and account is not None:
+        account_pk = account.pk
+        transaction.on_commit(lambda: request_apply(account_pk))
     if result.outcome == "confirmation" and account is not None:
         account_id, subscribe_url = account.pk, result.subscribe_url
         transaction.on_commit(

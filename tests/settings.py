@@ -14,6 +14,8 @@ os.environ.setdefault("CREDENTIALS_KEY", "u0IrsC2w7mJ6a0qQ4g8l4oN4zX3V0m9q8b7c6d
 # Tests talk to the in-process emulator; the account limiter must not be what they measure.
 os.environ.setdefault("MTURK_RATE_LIMIT_PER_SECOND", "1000")
 os.environ.setdefault("MTURK_RATE_LIMIT_BURST", "100")
+# Tests run tasks inline: a task per event, not one per window (the window is tested on its own).
+os.environ.setdefault("NOTIFICATIONS_APPLY_DELAY_SECONDS", "0")
 # Every run consumes its own queue, so runs never see each other's messages on a shared Redis.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"dashboard-test-{uuid.uuid4().hex[:12]}")
 

@@ -121,6 +121,7 @@ def test_a_test_event_arrives_in_the_queue(
     lab_admin_client, emulator_account, sqs_queue_url, fresh_emulator
 ):
     from dashboard.mturk_access import gateway_for
+    from mirror.events import apply_pending_events
     from mirror.sqs_consumer import consume_queue, sqs_queue_for
 
     emulator_account.sqs_queue_url = sqs_queue_url
@@ -133,14 +134,11 @@ def test_a_test_event_arrives_in_the_queue(
         )
     )
     fresh_emulator.control.post("notifications/drain", {"timeout": 10})
-    counts = consume_queue(
-        account=emulator_account,
-        queue=sqs_queue_for(emulator_account),
-        gateway=gateway_for(emulator_account),
-    )
+    counts = consume_queue(account=emulator_account, queue=sqs_queue_for(emulator_account))
+    applied = apply_pending_events(account=emulator_account, gateway=gateway_for(emulator_account))
 
     assert job.state == JobState.SUCCEEDED
-    assert counts.recorded == 1 and counts.applied == 1
+    assert counts.recorded == 1 and applied.events_applied == 1
     event = emulator_account.notification_events.get()
     assert event.event_types == ["Ping"]
 

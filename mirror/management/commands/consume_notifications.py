@@ -1,7 +1,8 @@
 """python manage.py consume_notifications [--account SLUG] [--once]
 
-Polls each account's SQS queue for MTurk event documents, records them (deduplicated), applies them
-by re-reading the HITs they name, and deletes each message after its event is committed. Without
+Polls each account's SQS queue for MTurk event documents, records them (deduplicated), deletes the
+messages once their events are committed, then applies the recorded events by re-reading the HITs
+they name (each HIT once). Without
 --once it keeps polling until interrupted.
 """
 
@@ -12,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.models import RequesterAccount
+from dashboard.mturk_access import account_gateway
+from mirror.events import apply_account_events
 from mirror.sqs_consumer import consume_account
 
 
@@ -49,13 +52,13 @@ class Command(BaseCommand):
     def _consume(self, account: RequesterAccount, options: dict[str, Any]) -> None:
         wait = max(0, min(20, options["wait"]))
         counts = consume_account(
-            account=account,
-            max_batches=100,
-            wait_seconds=1 if options["once"] else wait,
-            retry_limit=500,
+            account=account, max_batches=100, wait_seconds=1 if options["once"] else wait
         )
+        with account_gateway(account) as gateway:
+            applied = apply_account_events(account=account, gateway=gateway)
         self.stdout.write(
             f"{account.slug}: received {counts['received']}, new {counts['recorded']}, "
-            f"duplicates {counts['duplicates']}, applied {counts['applied'] + counts['retried']}, "
-            f"invalid {counts['invalid']}, left for retry {counts['left_for_retry']}"
+            f"duplicates {counts['duplicates']}, applied {applied.events_applied} "
+            f"({applied.hits_synced} HITs re-read), invalid {counts['invalid']}, "
+            f"left for retry {applied.left_for_retry}"
         )
