@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import uuid
 
 import pytest
@@ -76,13 +77,16 @@ class FakeQueue:
             for n, b in enumerate(bodies)
         ]
         self.deleted: list[str] = []
+        self.lock = threading.Lock()  # the consumer keeps several receives in flight
 
     def receive(self, *, max_messages: int, wait_seconds: int) -> list[SqsMessage]:
-        batch, self.messages = self.messages[:max_messages], self.messages[max_messages:]
+        with self.lock:
+            batch, self.messages = self.messages[:max_messages], self.messages[max_messages:]
         return batch
 
     def delete_batch(self, messages: list[SqsMessage]) -> list[SqsMessage]:
-        self.deleted.extend(message.message_id for message in messages)
+        with self.lock:
+            self.deleted.extend(message.message_id for message in messages)
         return []
 
 
@@ -259,3 +263,13 @@ def test_a_document_delivered_by_two_consumers_at_once_is_recorded_once(sqs_acco
     assert (first.recorded, first.duplicates, first.deleted) == (1, 1, 2)
     assert (second.recorded, second.duplicates, second.deleted) == (0, 1, 1)
     assert NotificationEvent.objects.filter(account=sqs_account).count() == 1
+
+
+def test_receives_in_flight_record_every_message_once_and_delete_each(sqs_account):
+    bodies = [_document(f"3HIT{n:03d}") for n in range(35)] + [_document("x", doc_id="bad")[:-1]]
+
+    counts = consume_queue(account=sqs_account, queue=(queue := FakeQueue(bodies)), in_flight=3)
+
+    assert (counts.received, counts.recorded, counts.invalid, counts.deleted) == (36, 35, 1, 36)
+    assert sorted(queue.deleted, key=int) == [str(n) for n in range(36)]
+    assert NotificationEvent.objects.filter(account=sqs_account).count() == 36
