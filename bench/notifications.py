@@ -328,6 +328,47 @@ def timed_queue_calls() -> Iterator[dict[str, float]]:
         sqs_consumer._record = original_record
 
 
+def moto_floor(endpoint: str, bodies: list[str], args) -> float:
+    """Seconds moto's server needs to pass `bodies` through a fresh queue with the same producer
+    and the same receives in flight, but no database and no applier: the floor of this machine's
+    SQS (moto is one Python process), measured in the same run as the figures it bounds."""
+    from mirror.sqs_consumer import RECEIVES_IN_FLIGHT
+
+    client = sqs_client(endpoint)
+    queue_url = client.create_queue(
+        QueueName=f"mturk-floor-{uuid.uuid4().hex[:8]}", Attributes={"VisibilityTimeout": "120"}
+    )["QueueUrl"]
+    done = threading.Event()
+    producer = Producer(endpoint, queue_url, bodies, args.queue_depth, done, args.senders)
+
+    def drain() -> None:
+        receiver = sqs_client(endpoint)
+        while True:
+            messages = receiver.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            ).get("Messages", [])
+            if not messages:
+                if done.is_set():
+                    return
+                continue
+            receiver.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+
+    started = time.perf_counter()
+    producer.start()
+    with ThreadPoolExecutor(max_workers=RECEIVES_IN_FLIGHT) as pool:
+        for future in [pool.submit(drain) for _ in range(RECEIVES_IN_FLIGHT)]:
+            future.result()
+    producer.join()
+    # Each drain thread ends with one empty long poll of up to 1 s after the last message.
+    return time.perf_counter() - started - 1.0
+
+
 def consume_rounds(
     account, events: int, deadline: float, profiler, totals: dict[str, int], sent
 ) -> tuple[float | None, int]:
@@ -463,6 +504,9 @@ def sqs_phase(account, base_url: str, args) -> dict:
         )["QueueUrl"]
         account.sqs_queue_url = queue_url
         account.save(update_fields=["sqs_queue_url"])
+        floor = moto_floor(endpoint, messages, args) if not args.skip_floor else None
+        if floor is not None:
+            log(f"moto's floor: {len(messages)} messages through a queue in {floor:.1f} s")
         calls_before = api_calls(base_url)
         last_stats_pk = (
             MTurkCallStats.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -526,6 +570,9 @@ def sqs_phase(account, base_url: str, args) -> dict:
         if queue_time and queue_time["record"]
         else None,
         "sqs_all_recorded": finished is not None,
+        # The same messages through moto alone (no database, no applier), in the same run.
+        "sqs_moto_floor_seconds": round(floor, 2) if floor is not None else None,
+        "sqs_to_moto_floor_ratio": round(seconds / floor, 2) if floor else None,
         # From the first message sent to the last document applied by the applier running
         # beside the consumer (re-reading each HIT at the emulator once per batch).
         "sqs_apply_seconds": round(applied_at - started, 2) if applied_at else None,
@@ -935,12 +982,15 @@ def main() -> int:
         "--consumers", type=int, default=1, help="SQS consumer processes at once (default 1)"
     )
     parser.add_argument(
-        "--queue-depth", type=int, default=50, help="messages the producer keeps queued (+50)"
+        "--queue-depth", type=int, default=20, help="messages the producer keeps queued (+50)"
     )
     parser.add_argument(
-        "--senders", type=int, default=2, help="producer threads sending to the queue at once"
+        "--senders", type=int, default=1, help="producer threads sending to the queue at once"
     )
     parser.add_argument("--skip-sqs", action="store_true")
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="do not measure moto's floor (saves a minute)"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="log where the consumer's time goes (cProfile)"
     )

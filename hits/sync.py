@@ -11,8 +11,8 @@ one bulk insert, one bulk update per table. Unchanged rows are not written at al
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -458,14 +458,18 @@ def _needs_assignments(hit: HIT, changed_ids: set[str], local_counts: dict[int, 
     return local_counts.get(hit.pk, 0) < expected
 
 
-def sync_hit_page(
-    *,
-    account: RequesterAccount,
-    gateway: MTurkGateway,
-    hit_records: Sequence[records.HIT],
-    force_assignments: bool = False,
-) -> SyncCounts:
-    """Upsert one page of HITs and, for those that need it, all their assignments, in one transaction."""
+@dataclass
+class _PreparedPage:
+    """A page of HITs written, with the HITs whose assignments must be listed again."""
+
+    hits: dict[str, HIT]
+    counts: SyncCounts
+    stale: list[HIT]
+
+
+def _prepare_hit_page(
+    *, account: RequesterAccount, hit_records: Sequence[records.HIT], force_assignments: bool
+) -> _PreparedPage:
     with transaction.atomic():
         hits, counts, changed_ids = upsert_hits(account=account, hit_records=hit_records)
         local_counts: dict[int, int] = dict(
@@ -479,32 +483,102 @@ def sync_hit_page(
             for hit in hits.values()
             if force_assignments or _needs_assignments(hit, changed_ids, local_counts)
         ]
-    assignment_records = fetch_assignments(gateway, [hit.hit_id for hit in stale])
+    return _PreparedPage(hits=hits, counts=counts, stale=stale)
+
+
+def _finish_hit_page(
+    *, account: RequesterAccount, page: _PreparedPage, assignment_records: list[records.Assignment]
+) -> SyncCounts:
     with transaction.atomic():
-        counts.add(
-            upsert_assignments(account=account, hits=hits, assignment_records=assignment_records)
+        page.counts.add(
+            upsert_assignments(
+                account=account, hits=page.hits, assignment_records=assignment_records
+            )
         )
-    counts.pages = 1
-    counts.hit_ids_refreshed = [hit.hit_id for hit in stale]
-    return counts
+    page.counts.pages = 1
+    page.counts.hit_ids_refreshed = [hit.hit_id for hit in page.stale]
+    return page.counts
+
+
+def sync_hit_page(
+    *,
+    account: RequesterAccount,
+    gateway: MTurkGateway,
+    hit_records: Sequence[records.HIT],
+    force_assignments: bool = False,
+) -> SyncCounts:
+    """Upsert one page of HITs and, for those that need it, all their assignments."""
+    page = _prepare_hit_page(
+        account=account, hit_records=hit_records, force_assignments=force_assignments
+    )
+    assignment_records = fetch_assignments(gateway, [hit.hit_id for hit in page.stale])
+    return _finish_hit_page(account=account, page=page, assignment_records=assignment_records)
 
 
 OnPage = Callable[[SyncCounts], None]
+
+
+def _all_assignments(gateway: MTurkGateway, hit_id: str) -> list[records.Assignment]:
+    return [record for page in gateway.iter_assignment_pages(hit_id=hit_id) for record in page]
 
 
 def fetch_assignments(gateway: MTurkGateway, hit_ids: Sequence[str]) -> list[records.Assignment]:
     """ListAssignmentsForHIT for each HIT, a few at a time: the calls are bound by client and
     network latency, not by the CPU, and the account's rate limiter still paces them all. The
     result is in the order of `hit_ids`, whatever order the calls finish in."""
-
-    def fetch(hit_id: str) -> list[records.Assignment]:
-        return [record for page in gateway.iter_assignment_pages(hit_id=hit_id) for record in page]
-
     threads = min(settings.SYNC_FETCH_THREADS, len(hit_ids))
     if threads <= 1:
-        return [record for hit_id in hit_ids for record in fetch(hit_id)]
+        return [record for hit_id in hit_ids for record in _all_assignments(gateway, hit_id)]
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sync-fetch") as pool:
-        return [record for batch in pool.map(fetch, hit_ids) for record in batch]
+        batches = pool.map(lambda hit_id: _all_assignments(gateway, hit_id), hit_ids)
+        return [record for batch in batches for record in batch]
+
+
+def sync_hit_pages(
+    *,
+    account: RequesterAccount,
+    gateway: MTurkGateway,
+    pages: Iterable[Sequence[records.HIT]],
+    force_assignments: bool = False,
+    on_page: OnPage | None = None,
+) -> SyncCounts:
+    """sync_hit_page for every page, overlapped: while the fetch threads list the assignments of
+    one page, this thread writes the assignments of the page before and reads the next page of
+    HITs. The database sees the same writes in the same order per page (HITs, then their
+    assignments); only the waiting on MTurk moves off the critical path (a first sync spent about
+    as long writing as waiting)."""
+    total = SyncCounts()
+    threads = max(1, settings.SYNC_FETCH_THREADS)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sync-fetch")
+    try:
+        previous: tuple[_PreparedPage, list[Future[list[records.Assignment]]]] | None = None
+        for hit_records in pages:
+            page = _prepare_hit_page(
+                account=account, hit_records=hit_records, force_assignments=force_assignments
+            )
+            fetching = [pool.submit(_all_assignments, gateway, hit.hit_id) for hit in page.stale]
+            if previous is not None:
+                total.add(_finish_fetched(account, *previous))
+                if on_page:
+                    on_page(total)
+            previous = (page, fetching)
+        if previous is not None:
+            total.add(_finish_fetched(account, *previous))
+            if on_page:
+                on_page(total)
+    finally:
+        # After an error, the fetches not started yet are dropped rather than waited for.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return total
+
+
+def _finish_fetched(
+    account: RequesterAccount,
+    page: _PreparedPage,
+    fetching: list[Future[list[records.Assignment]]],
+) -> SyncCounts:
+    assignment_records = [record for future in fetching for record in future.result()]
+    return _finish_hit_page(account=account, page=page, assignment_records=assignment_records)
 
 
 # The statuses ListReviewableHITs takes (HITStatus.REVIEWABLE and REVIEWING), as the gateway types them.
@@ -580,20 +654,20 @@ def sync_full(
     on_page: OnPage | None = None,
 ) -> SyncCounts:
     """ListHITs over every page; HITs that MTurk no longer lists are marked disposed (not deleted)."""
-    total = SyncCounts()
     seen: set[str] = set()
-    for page in gateway.iter_hit_pages():
-        seen.update(record.hit_id for record in page)
-        total.add(
-            sync_hit_page(
-                account=account,
-                gateway=gateway,
-                hit_records=page,
-                force_assignments=force_assignments,
-            )
-        )
-        if on_page:
-            on_page(total)
+
+    def pages() -> Iterator[list[records.HIT]]:
+        for page in gateway.iter_hit_pages():
+            seen.update(record.hit_id for record in page)
+            yield page
+
+    total = sync_hit_pages(
+        account=account,
+        gateway=gateway,
+        pages=pages(),
+        force_assignments=force_assignments,
+        on_page=on_page,
+    )
     total.hits_disposed = mark_disposed_except(account=account, seen_hit_ids=seen)
     return total
 
@@ -610,12 +684,9 @@ def sync_active(
     hold fewer assignments than MTurk counts. Finished HITs whose counters stand still cost no
     call. Unlike sync_full it does not look for disposed HITs: the hourly reconciliation does.
     """
-    total = SyncCounts()
-    for page in gateway.iter_hit_pages():
-        total.add(sync_hit_page(account=account, gateway=gateway, hit_records=page))
-        if on_page:
-            on_page(total)
-    return total
+    return sync_hit_pages(
+        account=account, gateway=gateway, pages=gateway.iter_hit_pages(), on_page=on_page
+    )
 
 
 def mark_disposed_except(*, account: RequesterAccount, seen_hit_ids: set[str]) -> int:

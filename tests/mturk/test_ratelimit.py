@@ -210,3 +210,55 @@ def test_redis_timeout_and_gateway(redis_client, emulator, call_log):
         gateway.get_account_balance()
     assert time.monotonic() - start >= 0.35
     assert len(call_log) == 20
+
+
+def test_redis_limiters_at_high_rates_take_slots_in_batches_and_still_share_one_budget(
+    redis_client,
+):
+    key = _key(redis_client)
+    # Two processes' limiters at 1,000 calls/s: each reserves 20 slots (20 ms) per round trip.
+    first = RedisRateLimiter(REDIS_URL, key, 1000, burst=1)
+    second = RedisRateLimiter(REDIS_URL, key, 1000, burst=1)
+    assert first.slots_per_reservation == 20
+    trips: list[int] = []
+    for limiter in (first, second):
+        script = limiter._script
+
+        def counted(*args, script=script, **kwargs):
+            trips.append(1)
+            return script(*args, **kwargs)
+
+        limiter._script = counted
+    granted: list[float] = []
+    lock = threading.Lock()
+
+    def worker(limiter):
+        for _ in range(200):
+            limiter.acquire()
+            with lock:
+                granted.append(time.monotonic())
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(lim,)) for lim in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(granted) == 400
+    assert time.monotonic() - start >= 0.38  # 400 slots at 1,000/s in total, not each
+    assert len(trips) <= 22  # 400 slots in batches of 20 (not 400 round trips)
+
+
+def test_a_batch_slot_held_too_long_is_dropped_not_sent_late(redis_client):
+    limiter = RedisRateLimiter(REDIS_URL, _key(redis_client), 1000, burst=1)
+    limiter.acquire()  # takes a batch of 20 and uses one
+    time.sleep(0.05)  # the other 19 are older than one batch's span now
+
+    assert limiter.acquire() == 0.0
+    assert limiter._slots_left == limiter.slots_per_reservation - 1  # a fresh batch
+
+
+def test_redis_limiters_at_mturk_rates_take_one_slot_per_round_trip(redis_client):
+    assert RedisRateLimiter(REDIS_URL, _key(redis_client), 5, burst=10).slots_per_reservation == 1
+    assert RedisRateLimiter(REDIS_URL, _key(redis_client), 25, burst=10).slots_per_reservation == 1
