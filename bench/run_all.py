@@ -127,8 +127,12 @@ BENCHES: tuple[Bench, ...] = (
         (
             Check("sqs_events", "10,000", equals(10_000)),
             Check("sqs_seconds", "< 60 s", below(60)),
+            Check("sqs_moto_floor_seconds", "reported (moto alone, same messages)", reported),
+            Check("sqs_all_applied", "true", equals(True)),
+            Check("sqs_apply_seconds"),
             Check("webhook_p95_ms", "< 20 ms at 200 requests/s", below(20)),
             Check("webhook_errors", "0", equals(0)),
+            Check("webhook_all_applied", "true", equals(True)),
             Check("lost", "0", equals(0)),
             Check("applied_twice", "0", equals(0)),
         ),
