@@ -416,21 +416,24 @@ def _consumer_process(account_pk: int, deadline: float, sent) -> None:
             break
 
 
-def _applier_process(account_pk: int, deadline: float, sent) -> None:
+def _applier_process(account_pk: int, deadline: float, events: int) -> None:
     """What mirror.apply_pending_events tasks do on another Celery worker process while the queue
-    drains: apply the recorded events (each HIT once per batch), looking again when none wait."""
-    from dashboard.models import RequesterAccount
+    drains: the consume tasks ask for one at most every NOTIFICATIONS_APPLY_DELAY_SECONDS, and it
+    applies every recorded event (each HIT once per batch)."""
+    from dashboard.models import NotificationEvent, RequesterAccount
     from dashboard.mturk_access import account_gateway
-    from mirror.events import apply_account_events, pending_events
+    from mirror.events import apply_account_events
 
     account = RequesterAccount.objects.get(pk=account_pk)
+    applied = NotificationEvent.objects.filter(
+        account=account, source="sqs", applied_at__isnull=False
+    )
     while time.perf_counter() < deadline:
+        time.sleep(PRODUCTION_APPLY_WINDOW)
         with account_gateway(account) as gateway:
-            counts = apply_account_events(account=account, gateway=gateway)
-        if counts.events_applied == 0:
-            if sent.is_set() and not pending_events(account).exists():
-                break
-            time.sleep(0.5)
+            apply_account_events(account=account, gateway=gateway)
+        if applied.count() >= events:
+            break
 
 
 def forked(target, *args):
@@ -522,7 +525,7 @@ def sqs_phase(account, base_url: str, args) -> dict:
         )
         started = time.perf_counter()
         deadline = started + args.sqs_timeout
-        applier = forked(_applier_process, account.pk, deadline, sent)
+        applier = forked(_applier_process, account.pk, deadline, len(bodies))
         producer.start()
         if args.consumers > 1:
             finished, rounds = consume_in_processes(
