@@ -170,26 +170,32 @@ def test_redis_spacing(redis_client):
     assert time.monotonic() - start >= 0.35
 
 
+def _acquire_in_threads(limiters, *, each: int) -> list[float]:
+    """Each limiter acquires `each` slots in a thread of its own, all at once; the grant times."""
+    granted: list[float] = []
+    lock = threading.Lock()
+
+    def worker(limiter):
+        for _ in range(each):
+            limiter.acquire()
+            with lock:
+                granted.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker, args=(limiter,)) for limiter in limiters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return granted
+
+
 def test_redis_limiters_sharing_one_key_share_one_budget(redis_client):
     key = _key(redis_client)
     # Two limiters with their own connections, like two worker processes.
     first = RedisRateLimiter(REDIS_URL, key, 50, burst=1)
     second = RedisRateLimiter(REDIS_URL, key, 50, burst=1)
-    granted: list[float] = []
-    lock = threading.Lock()
-
-    def worker(limiter):
-        for _ in range(10):
-            limiter.acquire()
-            with lock:
-                granted.append(time.monotonic())
-
     start = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(lim,)) for lim in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    granted = _acquire_in_threads((first, second), each=10)
     assert len(granted) == 20
     assert time.monotonic() - start >= 0.35  # 20 slots at 50/s in total, not 50/s each
     # And a separate key is a separate budget.
@@ -229,21 +235,8 @@ def test_redis_limiters_at_high_rates_take_slots_in_batches_and_still_share_one_
             return script(*args, **kwargs)
 
         limiter._script = counted
-    granted: list[float] = []
-    lock = threading.Lock()
-
-    def worker(limiter):
-        for _ in range(200):
-            limiter.acquire()
-            with lock:
-                granted.append(time.monotonic())
-
     start = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(lim,)) for lim in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    granted = _acquire_in_threads((first, second), each=200)
 
     assert len(granted) == 400
     assert time.monotonic() - start >= 0.38  # 400 slots at 1,000/s in total, not each
