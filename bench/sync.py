@@ -37,7 +37,11 @@ status and counters did not move. queries_per_page = queries / ListHITs pages, w
 also carries the lease and bookkeeping). rows_per_second = (HITs + assignments) / wall time.
 *_api_seconds is the client time of the sync's calls as the gateway recorded it (MTurkCallStats),
 including the rate limiter; api_bound_ratio = that / (calls x boto3_floor_ms) and
-wall_to_floor_ratio = wall time / (calls x boto3_floor_ms). *_db_seconds is time inside SQL
+wall_to_floor_ratio = wall time / (calls x boto3_floor_ms). boto3_replay_seconds: the first
+sync's calls made again, one after another, through a plain boto3 client with no database and
+nothing kept (replay_to_floor_ratio = that / (calls x boto3_floor_ms)): the floor is a trivial call,
+and this says what the client library alone spends on the sync's real, larger answers (three
+assignments with their answers, parsed). *_db_seconds is time inside SQL
 execution (including parameter adaptation). *_cpu_seconds: CPU used during the sync by this
 process, the emulator process and (PostgreSQL) the database backend, from /proc: unlike wall time
 they barely move when other work shares the machine. load_average_1min (before, after) says how busy the
@@ -225,6 +229,39 @@ def boto3_floor_ms(base_url: str, calls: int, hit_id: str | None = None) -> floa
     return elapsed * 1000 / calls
 
 
+def boto3_replay(base_url: str) -> tuple[float, int, float]:
+    """The first sync's calls (every ListHITs page, then every ListAssignmentsForHIT page of each
+    HIT) through a plain boto3 client, one after another, with no database and nothing kept: what
+    the client library alone spends on exactly these calls, beside the trivial-call floor.
+    Returns (wall seconds, calls, this process's CPU seconds)."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "mturk",
+        region_name="us-east-1",
+        endpoint_url=base_url,
+        aws_access_key_id="AKIAEMULATOR00000000",
+        aws_secret_access_key="emulator-secret-key",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+    pages = {"PageSize": PAGE_SIZE}
+    client.get_account_balance()  # load the service model before the clock starts
+    calls = 0
+    started, cpu_started = time.perf_counter(), time.process_time()
+    hit_ids = []
+    for page in client.get_paginator("list_hits").paginate(PaginationConfig=pages):
+        calls += 1
+        hit_ids.extend(hit["HITId"] for hit in page["HITs"])
+    listing = client.get_paginator("list_assignments_for_hit")
+    for hit_id in hit_ids:
+        for _page in listing.paginate(HITId=hit_id, PaginationConfig=pages):
+            calls += 1
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    client.close()
+    return elapsed, calls, cpu
+
+
 def proc_cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU seconds of a process on this machine (Linux /proc), else None."""
     if not pid:
@@ -386,6 +423,8 @@ def main() -> int:
         log(f"incremental sync done in {second['seconds']:.1f} s: {second['details']}")
         floor_ms_after = boto3_floor_ms(base_url, args.floor_calls, hit_id=some_hit_id)
         log(f"boto3 floor after the syncs: {floor_ms_after:.2f} ms per GetHIT")
+        replay_s, replay_calls, replay_cpu_s = boto3_replay(base_url)
+        log(f"the first sync's {replay_calls} calls through plain boto3 alone: {replay_s:.1f} s")
 
     rows = hits + hits * per_hit
     first_calls, second_calls = sum(first["calls"].values()), sum(second["calls"].values())
@@ -423,6 +462,10 @@ def main() -> int:
         "first_sync_api_floor_seconds": round(api_floor_s, 2),
         "api_bound_ratio": round(first["api_seconds"] / api_floor_s, 2) if api_floor_s else None,
         "wall_to_floor_ratio": round(first["seconds"] / api_floor_s, 2) if api_floor_s else None,
+        "boto3_replay_seconds": round(replay_s, 2),
+        "boto3_replay_calls": replay_calls,
+        "boto3_replay_cpu_seconds": round(replay_cpu_s, 2),
+        "replay_to_floor_ratio": round(replay_s / api_floor_s, 2) if api_floor_s else None,
         "incremental_seconds": round(second["seconds"], 2),
         "incremental_api_calls": second_calls,
         "incremental_api_calls_by_operation": dict(second["calls"]),

@@ -308,17 +308,27 @@ def upsert_hits(
             to_update.append(row)
     if to_create:
         HIT.objects.bulk_create(to_create, ignore_conflicts=True)
+        _adopt_keys(account, to_create)
+        existing.update((hit.hit_id, hit) for hit in to_create)
     if to_update:
         HIT.objects.bulk_update(to_update, HIT_FIELDS + ["synced_at"])
-    if to_create:
-        existing = {
-            hit.hit_id: hit
-            for hit in HIT.objects.filter(
-                account=account, hit_id__in=[r.hit_id for r in hit_records]
-            )
-        }
     counts.hits_created, counts.hits_updated = len(to_create), len(to_update)
     return existing, counts, changed_ids
+
+
+def _adopt_keys(account: RequesterAccount, created: list[HIT]) -> None:
+    """Give HITs just written with ignore_conflicts (which returns no keys) their primary keys,
+    reading only (hit_id, pk): reading the rows back whole would cost their question texts. A row
+    a concurrent sync inserted first keeps its key; its values are the same MTurk truth."""
+    keys = dict(
+        HIT.objects.filter(account=account, hit_id__in=[hit.hit_id for hit in created]).values_list(
+            "hit_id", "pk"
+        )
+    )
+    for hit in created:
+        hit.pk = keys[hit.hit_id]
+        hit._state.adding = False
+        hit._state.db = HIT.objects.db
 
 
 def _counters(hit: HIT) -> tuple:

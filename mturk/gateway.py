@@ -70,6 +70,7 @@ __all__ = [
     "GatewayConfig",
     "MTurkGateway",
     "ReviewResult",
+    "parse_api_timestamp",
 ]
 
 log = logging.getLogger("mturk.gateway")
@@ -239,16 +240,33 @@ def _layout_parameters(params: Mapping[str, str] | None) -> list[dict[str, str]]
     return None if params is None else layout_parameters(params)
 
 
+def parse_api_timestamp(value: Any) -> dt.datetime:
+    """The client's timestamp parser. MTurk's JSON protocol sends epoch seconds; botocore's default
+    parser turns each into a datetime in the machine's local zone through dateutil, which costs
+    more than the rest of parsing an assignment (a sync reads tens of thousands of them). Epoch
+    numbers become aware UTC datetimes directly; anything else takes botocore's own path."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)
+
+
 class MTurkGateway:
     """All MTurk calls of one requester account (see module doc). Thread-safe."""
 
     def __init__(self, config: GatewayConfig) -> None:
         import boto3
+        import botocore.session
         from botocore.config import Config
 
         self.config = config
         self._state = _CallState()
-        session = boto3.session.Session()
+        core = botocore.session.Session()
+        core.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_api_timestamp
+        )
+        session = boto3.session.Session(botocore_session=core)
         self._client: MTurkClient = session.client(
             "mturk",
             region_name=config.region,

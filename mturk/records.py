@@ -36,6 +36,8 @@ def to_utc(value: Any) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
+        if value.tzinfo is dt.UTC:
+            return value  # the gateway's parser hands these out
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)

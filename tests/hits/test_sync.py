@@ -199,6 +199,38 @@ def test_sync_one_hit_reads_the_hit_and_its_assignments(
     assert missing.hits_disposed == 0
 
 
+def test_new_hits_come_back_as_saved_rows_with_their_keys(
+    emulator_account, account_gateway, fresh_emulator, monkeypatch
+):
+    """upsert_hits hands back the rows it created (keys read back, nothing else): they must be
+    usable as saved rows, and a row a concurrent sync inserted between our read and our insert
+    keeps that row's key."""
+    from hits.sync import upsert_hits
+
+    first_id, second_id = create_hits(account_gateway, 2)
+    records_ = [account_gateway.get_hit(hit_id=hit_id) for hit_id in (first_id, second_id)]
+    insert = HIT.objects.bulk_create
+    theirs: list[HIT] = []
+
+    def racing_insert(objs, **kwargs):
+        if not theirs:  # another sync gets the first HIT in first
+            theirs.append(HIT(account=emulator_account, hit_id=first_id, hit_type=objs[0].hit_type))
+            insert(theirs)
+        return insert(objs, **kwargs)
+
+    monkeypatch.setattr(HIT.objects, "bulk_create", racing_insert)
+    hits, counts, _ = upsert_hits(account=emulator_account, hit_records=records_)
+
+    assert counts.hits_created == 2 and HIT.objects.filter(account=emulator_account).count() == 2
+    assert hits[first_id].pk == HIT.objects.get(hit_id=first_id).pk
+    new = hits[second_id]
+    assert new.pk == HIT.objects.get(hit_id=second_id).pk
+    assert not new._state.adding and new._state.db == "default"
+    new.annotation = "saved again"
+    new.save(update_fields=["annotation"])  # an UPDATE of the existing row, not an INSERT
+    assert HIT.objects.get(hit_id=second_id).annotation == "saved again"
+
+
 def test_malformed_answers_are_kept_raw_and_flagged(
     emulator_account, account_gateway, fresh_emulator
 ):

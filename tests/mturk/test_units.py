@@ -84,6 +84,18 @@ def test_fees_agree_with_the_emulator():
         assert bonus_fee(amount) == Decimal(fee_cents(cents_, 20)) / 100
 
 
+def test_the_clients_timestamp_parser_gives_aware_utc_times():
+    """Epoch seconds (MTurk's JSON protocol) become UTC datetimes without dateutil's local zone;
+    other forms take botocore's parser (same instant)."""
+    from mturk.gateway import parse_api_timestamp
+
+    parsed = parse_api_timestamp(1700000000.5)
+    assert parsed == dt.datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=dt.UTC)
+    assert parsed.tzinfo is dt.UTC and to_utc(parsed) is parsed
+    assert parse_api_timestamp(0) == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    assert parse_api_timestamp("2024-01-01T00:00:00Z") == dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
 def test_times_and_money_conversions():
     aware = dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert to_utc(aware) == dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC)
