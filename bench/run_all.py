@@ -97,6 +97,11 @@ BENCHES: tuple[Bench, ...] = (
             Check("first_sync_api_overhead_pct", "≤ 2% over the pagination minimum", at_most(2)),
             Check("incremental_api_overhead_pct", "≤ 2% over the pagination minimum", at_most(2)),
             Check("wall_to_floor_ratio", "≤ 1.5 × the boto3 floor", at_most(1.5)),
+            Check(
+                "replay_to_floor_ratio",
+                "reported (the same calls through plain boto3, no database)",
+                reported,
+            ),
             Check("queries_per_page"),
         ),
     ),
