@@ -6,7 +6,7 @@ client), and the first sync's API-bound time as a ratio to calls x floor. Target
 "Performance budgets"): 10,000 HITs x 3 assignments into PostgreSQL in under 60 s on the 2-core
 machine, API calls within 2% of the pagination minimum, database queries per page constant.
 
-    .venv/bin/python bench/sync.py [--hits 10000] [--assignments-per-hit 3]
+    .venv/bin/python bench/sync.py [--hits 10000] [--assignments-per-hit 3] [--fetch-processes 2]
     DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/dashboard_bench \\
         CELERY_BROKER_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/sync.py
 
@@ -43,7 +43,8 @@ nothing kept (replay_to_floor_ratio = that / (calls x boto3_floor_ms)): the floo
 and this says what the client library alone spends on the sync's real, larger answers (three
 assignments with their answers, parsed). *_db_seconds is time inside SQL
 execution (including parameter adaptation). *_cpu_seconds: CPU used during the sync by this
-process, the emulator process and (PostgreSQL) the database backend, from /proc: unlike wall time
+process, its fetch worker processes (--fetch-processes, the SYNC_FETCH_PROCESSES setting; 0 = the
+sync's threads make the calls), the emulator process and (PostgreSQL) the database backend: unlike wall time
 they barely move when other work shares the machine. load_average_1min (before, after) says how busy the
 machine was: on a shared 2-core machine every figure moves with it.
 """
@@ -334,15 +335,26 @@ def timed_sync(account, base_url: str, label: str, expected_pages: int, emulator
     db_pid = database_server_pid()
     pids = {"bench": os.getpid(), "emulator": emulator_pid, "database_server": db_pid}
     cpu_before = {name: proc_cpu_seconds(pid) for name, pid in pids.items()}
+    children_before = os.times()
     started = time.perf_counter()
     with connection.execute_wrapper(counter):
         outcome = run_sync(account=account, kind="full", on_page=on_page)
     seconds = time.perf_counter() - started
+    children = os.times()
     cpu = {
         name: round(proc_cpu_seconds(pid) - cpu_before[name], 2)
         for name, pid in pids.items()
         if cpu_before[name] is not None
     }
+    # Fetch worker processes (SYNC_FETCH_PROCESSES) are this process's children, reaped when the
+    # sync ends; the emulator, the other child, is still running and not counted here.
+    cpu["fetch_workers"] = round(
+        children.children_user
+        + children.children_system
+        - children_before.children_user
+        - children_before.children_system,
+        2,
+    )
     if database_server_pid() != db_pid:
         cpu.pop("database_server", None)  # reconnected: the figure would be wrong
     if not outcome.ok:
@@ -383,12 +395,22 @@ def main() -> int:
     parser.add_argument("--assignments-per-hit", type=int, default=3)
     parser.add_argument("--floor-calls", type=int, default=200, help="calls per floor measurement")
     parser.add_argument("--populate-chunk", type=int, default=2000)
+    parser.add_argument(
+        "--fetch-processes",
+        type=int,
+        default=None,
+        help="SYNC_FETCH_PROCESSES for the syncs (default: the setting's own value)",
+    )
     args = parser.parse_args()
     hits, per_hit = args.hits, args.assignments_per_hit
 
     import django
 
     django.setup()
+    from django.conf import settings
+
+    if args.fetch_processes is not None:
+        settings.SYNC_FETCH_PROCESSES = args.fetch_processes
     from django.db import connection
 
     from hits.models import HIT, Assignment
@@ -438,6 +460,8 @@ def main() -> int:
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "hits": hits,
         "assignments": hits * per_hit,
+        "fetch_threads": settings.SYNC_FETCH_THREADS,
+        "fetch_processes": settings.SYNC_FETCH_PROCESSES,
         "workers": workers,
         "populate_seconds": round(populate_s, 2),
         "boto3_floor_ms": round(floor_ms, 3),

@@ -387,6 +387,11 @@ if HEALTHZ_TOKEN and len(HEALTHZ_TOKEN) < 20:
 # Concurrent ListAssignmentsForHIT calls within one sync page (still paced by the rate limiter).
 SYNC_FETCH_THREADS = env_int("SYNC_FETCH_THREADS", 4, minimum=1)
 
+# Worker processes that make a full or active sync's ListAssignmentsForHIT calls instead of those
+# threads (0: none). Only where calls are nearly free (the emulator, or an account allowed hundreds
+# of calls per second) is the client's CPU the bound; needs the Redis rate limiter (the broker).
+SYNC_FETCH_PROCESSES = env_int("SYNC_FETCH_PROCESSES", 0, minimum=0)
+
 # How long one sync may hold an account's lock before another may take over (a crashed worker).
 SYNC_LOCK_SECONDS = env_int("SYNC_LOCK_SECONDS", 1800, minimum=10)
 

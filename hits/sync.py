@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +27,13 @@ from hits.enums import AssignmentStatus, HITStatus
 from hits.models import HIT, Assignment, Batch, HITType
 from mturk import records
 from mturk.answers import parse_answers, question_kind
+from mturk.assignment_fetch import (
+    AssignmentFetcher,
+    ProcessFetcher,
+    ThreadFetcher,
+    all_assignments,
+    processes_can_share,
+)
 from mturk.batches import BatchLabel, batch_of
 from mturk.errors import NotFound
 from mturk.gateway import MTurkGateway
@@ -528,20 +535,29 @@ def sync_hit_page(
 OnPage = Callable[[SyncCounts], None]
 
 
-def _all_assignments(gateway: MTurkGateway, hit_id: str) -> list[records.Assignment]:
-    return [record for page in gateway.iter_assignment_pages(hit_id=hit_id) for record in page]
-
-
 def fetch_assignments(gateway: MTurkGateway, hit_ids: Sequence[str]) -> list[records.Assignment]:
     """ListAssignmentsForHIT for each HIT, a few at a time: the calls are bound by client and
     network latency, not by the CPU, and the account's rate limiter still paces them all. The
     result is in the order of `hit_ids`, whatever order the calls finish in."""
     threads = min(settings.SYNC_FETCH_THREADS, len(hit_ids))
     if threads <= 1:
-        return [record for hit_id in hit_ids for record in _all_assignments(gateway, hit_id)]
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sync-fetch") as pool:
-        batches = pool.map(lambda hit_id: _all_assignments(gateway, hit_id), hit_ids)
-        return [record for batch in batches for record in batch]
+        return [record for hit_id in hit_ids for record in all_assignments(gateway, hit_id)]
+    fetcher = ThreadFetcher(gateway, threads)
+    try:
+        return [record for future in fetcher.submit(hit_ids) for record in future.result()]
+    finally:
+        fetcher.close()
+
+
+def _fetcher(gateway: MTurkGateway) -> AssignmentFetcher:
+    """SYNC_FETCH_PROCESSES worker processes when set and the account's rate limiter can be shared
+    with them (Redis), else SYNC_FETCH_THREADS threads of this process."""
+    processes = settings.SYNC_FETCH_PROCESSES
+    if processes > 0:
+        if processes_can_share(gateway.config):
+            return ProcessFetcher(gateway, processes)
+        logger.info("SYNC_FETCH_PROCESSES needs a shared (Redis) rate limiter: using threads")
+    return ThreadFetcher(gateway, settings.SYNC_FETCH_THREADS)
 
 
 def sync_hit_pages(
@@ -552,21 +568,20 @@ def sync_hit_pages(
     force_assignments: bool = False,
     on_page: OnPage | None = None,
 ) -> SyncCounts:
-    """sync_hit_page for every page, overlapped: while the fetch threads list the assignments of
-    one page, this thread writes the assignments of the page before and reads the next page of
-    HITs. The database sees the same writes in the same order per page (HITs, then their
-    assignments); only the waiting on MTurk moves off the critical path (a first sync spent about
-    as long writing as waiting)."""
+    """sync_hit_page for every page, overlapped: while the fetchers list the assignments of one
+    page, this thread writes the assignments of the page before and reads the next page of HITs.
+    The database sees the same writes in the same order per page (HITs, then their assignments);
+    only the waiting on MTurk moves off the critical path (a first sync spent about as long
+    writing as waiting)."""
     total = SyncCounts()
-    threads = max(1, settings.SYNC_FETCH_THREADS)
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sync-fetch")
+    fetcher = _fetcher(gateway)
     try:
         previous: tuple[_PreparedPage, list[Future[list[records.Assignment]]]] | None = None
         for hit_records in pages:
             page = _prepare_hit_page(
                 account=account, hit_records=hit_records, force_assignments=force_assignments
             )
-            fetching = [pool.submit(_all_assignments, gateway, hit.hit_id) for hit in page.stale]
+            fetching = fetcher.submit([hit.hit_id for hit in page.stale])
             if previous is not None:
                 total.add(_finish_fetched(account, *previous))
                 if on_page:
@@ -578,7 +593,7 @@ def sync_hit_pages(
                 on_page(total)
     finally:
         # After an error, the fetches not started yet are dropped rather than waited for.
-        pool.shutdown(wait=True, cancel_futures=True)
+        fetcher.close()
     return total
 
 

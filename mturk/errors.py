@@ -65,10 +65,22 @@ class MTurkError(Exception):
         if retryable is not None:
             self.retryable = retryable
 
+    def __reduce__(self) -> tuple:
+        # Crosses process boundaries whole (a sync's fetch workers raise it in the parent), for
+        # every subclass whatever its __init__ takes.
+        return (_rebuild_error, (type(self), self.message, dict(self.__dict__)))
+
     def __str__(self) -> str:
         where = f" calling {self.operation}" if self.operation else ""
         turk = f" [{self.turk_error_code}]" if self.turk_error_code else ""
         return f"{self.code}{turk}{where}: {self.message}"
+
+
+def _rebuild_error(cls: type[MTurkError], message: str, state: dict[str, Any]) -> MTurkError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class NotFound(MTurkError):

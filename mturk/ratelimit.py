@@ -73,6 +73,9 @@ class InProcessRateLimiter:
         self._tat = 0.0  # theoretical arrival time of the next request
         self._lock = threading.Lock()
 
+    def __reduce__(self) -> tuple:
+        raise TypeError("an in-process rate limiter cannot be shared with another process")
+
     def reserve(self, timeout: float | None = None) -> float:
         """Reserve a slot without sleeping; return how long until it (raise if beyond timeout)."""
         with self._lock:
@@ -141,6 +144,7 @@ class RedisRateLimiter:
         rate_per_second: float,
         burst: int = 1,
     ) -> None:
+        self._url = redis_client_or_url if isinstance(redis_client_or_url, str) else None
         if isinstance(redis_client_or_url, str):
             import redis
 
@@ -155,6 +159,13 @@ class RedisRateLimiter:
         self._lock = threading.Lock()
         self._next_slot = 0.0  # time.monotonic() of the next slot this process holds
         self._slots_left = 0
+
+    def __reduce__(self) -> tuple:
+        """Another process (a sync's fetch worker) gets a limiter on the same key: the same shared
+        budget, with its own connection and its own held slots."""
+        if self._url is None:
+            raise TypeError("a RedisRateLimiter built from a client cannot be sent to a process")
+        return (RedisRateLimiter, (self._url, self.key, self.rate_per_second, self.burst))
 
     def reserve(self, timeout: float | None = None, count: int = 1) -> float:
         """Reserve `count` consecutive slots; return how long until the first."""

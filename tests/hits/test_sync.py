@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.enums import SyncKind
 from dashboard.models import MTurkCallStats, SyncState
+from hits import sync as hits_sync
 from hits.enums import HITStatus
 from hits.models import HIT, Assignment, HITType
 from hits.sync import sync_full, sync_one_hit, sync_reviewable
 from mirror.sync import AccountBusy, acquire_lease, release_lease, run_sync
+from mturk.assignment_fetch import ProcessFetcher, ThreadFetcher
+from mturk.gateway import MTurkGateway
+from mturk.ratelimit import InProcessRateLimiter
 from mturk.tokens import request_token
 from tests.truth import mirror_differences
 from workers.models import Worker
@@ -82,6 +88,54 @@ def test_full_sync_mirrors_hits_and_assignments(emulator_account, account_gatewa
     assert HITType.objects.filter(account=emulator_account).count() == 1
     worker = Worker.objects.get(worker_id="AWORKERONE0001")
     assert (worker.assignments_submitted, worker.assignments_approved) == (2, 0)
+
+
+def test_full_sync_with_fetch_processes_mirrors_the_same_and_counts_every_call(
+    emulator_account, account_gateway, fresh_emulator, settings, monkeypatch
+):
+    """SYNC_FETCH_PROCESSES: the assignments are listed by spawned worker processes (the gateway's
+    limiter must be one they can share: none here; Redis in production); the mirror and the call
+    statistics come out as with threads."""
+    settings.SYNC_FETCH_PROCESSES = 2
+    hit_ids = create_hits(account_gateway, 5)
+    for n, hit_id in enumerate(hit_ids[:4]):
+        work(fresh_emulator.control, hit_id, f"AWORKERPROC{n:04d}")
+    work(fresh_emulator.control, hit_ids[0], "AWORKERTWO0002", {"cat": "no", "comment": ""})
+    seen: list[str] = []
+    shareable = MTurkGateway(
+        dataclasses.replace(
+            account_gateway.config,
+            rate_limiter=None,
+            on_call=lambda call: seen.append(call.operation),
+        )
+    )
+    started: list[int] = []
+    original_init = ProcessFetcher.__init__
+
+    def spy(self, gateway, processes):
+        started.append(processes)
+        original_init(self, gateway, processes)
+
+    monkeypatch.setattr(ProcessFetcher, "__init__", spy)
+    counts = sync_full(account=emulator_account, gateway=shareable)
+
+    assert started == [2]
+    assert (counts.hits_created, counts.assignments_created) == (5, 5)
+    assert mirror_differences(emulator_account, fresh_emulator.control.truth()) == []
+    # ListHITs: 1 page + the empty one; ListAssignmentsForHIT: 2 per HIT with work, 1 without.
+    assert seen.count("ListHITs") == 2 and seen.count("ListAssignmentsForHIT") == 4 * 2 + 1
+
+
+def test_fetch_processes_fall_back_to_threads_without_a_shared_limiter(account_gateway, settings):
+    settings.SYNC_FETCH_PROCESSES = 2
+    local = MTurkGateway(
+        dataclasses.replace(account_gateway.config, rate_limiter=InProcessRateLimiter(1000))
+    )
+    fetcher = hits_sync._fetcher(local)
+    try:
+        assert isinstance(fetcher, ThreadFetcher)
+    finally:
+        fetcher.close()
 
 
 def test_a_second_sync_with_nothing_changed_writes_nothing_and_lists_no_assignments(
