@@ -197,15 +197,12 @@ def api_calls(base_url: str) -> Counter:
     return Counter(control(base_url, "calls")["call_counts"])
 
 
-def boto3_floor_ms(base_url: str, calls: int, hit_id: str | None = None) -> float:
-    """Client time of a trivial call through a plain boto3 client (the floor DESIGN.md names):
-    GetAccountBalance, or GetHIT when a HIT id is given. The emulator's GetAccountBalance scans
-    every HIT (it sums the on-hold balance), so it is only trivial on an empty emulator; GetHIT is
-    a dictionary lookup at any size."""
+def plain_client(base_url: str):
+    """A boto3 client with botocore's defaults (one attempt): what the floors are measured with."""
     import boto3
     from botocore.config import Config
 
-    client = boto3.client(
+    return boto3.client(
         "mturk",
         region_name="us-east-1",
         endpoint_url=base_url,
@@ -213,6 +210,14 @@ def boto3_floor_ms(base_url: str, calls: int, hit_id: str | None = None) -> floa
         aws_secret_access_key="emulator-secret-key",
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
+
+
+def boto3_floor_ms(base_url: str, calls: int, hit_id: str | None = None) -> float:
+    """Client time of a trivial call through a plain boto3 client (the floor DESIGN.md names):
+    GetAccountBalance, or GetHIT when a HIT id is given. The emulator's GetAccountBalance scans
+    every HIT (it sums the on-hold balance), so it is only trivial on an empty emulator; GetHIT is
+    a dictionary lookup at any size."""
+    client = plain_client(base_url)
 
     def call() -> None:
         if hit_id:
@@ -235,17 +240,7 @@ def boto3_replay(base_url: str) -> tuple[float, int, float]:
     HIT) through a plain boto3 client, one after another, with no database and nothing kept: what
     the client library alone spends on exactly these calls, beside the trivial-call floor.
     Returns (wall seconds, calls, this process's CPU seconds)."""
-    import boto3
-    from botocore.config import Config
-
-    client = boto3.client(
-        "mturk",
-        region_name="us-east-1",
-        endpoint_url=base_url,
-        aws_access_key_id="AKIAEMULATOR00000000",
-        aws_secret_access_key="emulator-secret-key",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
+    client = plain_client(base_url)
     pages = {"PageSize": PAGE_SIZE}
     client.get_account_balance()  # load the service model before the clock starts
     calls = 0
